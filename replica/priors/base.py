@@ -1,0 +1,281 @@
+"""Weight priors: a distribution on the real line made of atoms and continuous parts.
+
+A `Prior` is  sum_k p_k delta(w - a_k) + sum_m c_m P_m(w)  with each P_m a normalised
+`Continuous` law.  Every mp method works at the caller's `mp.dps`; the float64 methods
+(`nodes`, `sample`) feed the vectorised solvers and the simulations.  Method names follow
+scipy.stats (pdf, cdf, sf, ppf, moment) on purpose.
+"""
+from __future__ import annotations
+
+import dataclasses
+import mpmath as mp
+import numpy as np
+from scipy import interpolate, special
+
+from solvers.gaussian import gauss_hermite, mp_H, mp_norm_isf, mp_Phi
+
+
+class PriorError(ValueError):
+    """A prior specification that cannot describe a probability distribution."""
+
+
+# ---------------------------------------------------------------- continuous laws
+class Continuous:
+    """A normalised density on (lo, hi).  Subclasses give pdf/cdf/sf (mp) and moments;
+    `quantile_from_z(z)` = F^{-1}(Phi(z)) in closed form where one exists."""
+
+    lo = -mp.inf
+    hi = mp.inf
+    has_closed_transport = False
+
+    def pdf(self, w):
+        raise NotImplementedError
+
+    def cdf(self, w):
+        raise NotImplementedError
+
+    def sf(self, w):
+        return 1 - self.cdf(w)
+
+    def moment(self, k: int):
+        lo, hi = self.lo, self.hi
+        pts = [lo, 0, hi] if lo < 0 < hi else [lo, hi]
+        return mp.quad(lambda w: w ** k * self.pdf(w), pts)
+
+    def quantile_from_z(self, z):
+        """T(z) = F^{-1}(Phi(z)) by Newton on the nearer tail; closed forms override this."""
+        target_low = mp_Phi(z) if z < 0 else None
+        target_high = mp_H(z) if z >= 0 else None
+        w = mp.mpf(self.np_ppf(np.array([float(mp_Phi(z))]))[0])
+        for _ in range(100):
+            if not (self.lo < w < self.hi):
+                w = (self.lo + self.hi) / 2 if (self.lo > -mp.inf and self.hi < mp.inf) else mp.mpf(0)
+            f = (self.cdf(w) - target_low) if target_low is not None else (target_high - self.sf(w))
+            d = self.pdf(w)
+            if d == 0:
+                break
+            step = f / d
+            w -= step
+            if abs(step) <= mp.eps * 64 * (1 + abs(w)):
+                return w
+        raise ArithmeticError("quantile inversion did not converge")
+
+    # -- float64
+    def np_pdf(self, w):
+        return np.array([float(self.pdf(mp.mpf(float(x)))) for x in np.atleast_1d(w)])
+
+    def np_ppf(self, u):
+        """Quantile function in float64.  Default: a monotone interpolant of the CDF
+        tabulated once from the density (families with a closed form override this)."""
+        if not hasattr(self, "_ppf_table"):
+            self._ppf_table = self._build_ppf_table()
+        return self._ppf_table(np.clip(np.asarray(u, dtype=float), 0.0, 1.0))
+
+    def _build_ppf_table(self):
+        lo = float(self.lo) if self.lo > -mp.inf else None
+        hi = float(self.hi) if self.hi < mp.inf else None
+        with mp.workdps(15):
+            # range: support, or where the tails fall below 1e-14
+            a = lo if lo is not None else -_tail_reach(self, -1)
+            b = hi if hi is not None else _tail_reach(self, +1)
+        x = np.linspace(a, b, 4001)
+        dens = self.np_pdf(x)
+        cdf = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(x))])
+        cdf /= cdf[-1]
+        keep = np.concatenate([[True], np.diff(cdf) > 0])
+        return interpolate.PchipInterpolator(cdf[keep], x[keep], extrapolate=True)
+
+    def np_sample(self, n, rng):
+        return self.np_ppf(rng.random(n))
+
+    def scaled(self, s):
+        return ScaledContinuous(self, s)
+
+
+def _tail_reach(part, sign):
+    x = mp.mpf(1)
+    for _ in range(200):
+        tail = part.sf(x) if sign > 0 else part.cdf(-x)
+        if tail < 1e-14:
+            return float(x)
+        x *= 1.5
+    raise PriorError("density tails decay too slowly to tabulate")
+
+
+class ScaledContinuous(Continuous):
+    """The law of s * W for s > 0."""
+
+    def __init__(self, base: Continuous, s):
+        self.base, self.s = base, mp.mpf(s)
+        self.lo, self.hi = base.lo * self.s, base.hi * self.s
+        self.has_closed_transport = base.has_closed_transport
+
+    def pdf(self, w):
+        return self.base.pdf(w / self.s) / self.s
+
+    def cdf(self, w):
+        return self.base.cdf(w / self.s)
+
+    def sf(self, w):
+        return self.base.sf(w / self.s)
+
+    def moment(self, k):
+        return self.base.moment(k) * self.s ** k
+
+    def quantile_from_z(self, z):
+        return self.s * self.base.quantile_from_z(z)
+
+    def np_pdf(self, w):
+        return self.base.np_pdf(np.asarray(w) / float(self.s)) / float(self.s)
+
+    def np_ppf(self, u):
+        return float(self.s) * self.base.np_ppf(u)
+
+
+# ---------------------------------------------------------------- the prior
+@dataclasses.dataclass(frozen=True)
+class Prior:
+    """sum_k probs[k] delta(w - values[k]) + sum_m masses[m] parts[m].
+
+    `spec` is the canonical spec string (round-trips through `replica.prior`)."""
+
+    spec: str
+    values: tuple = ()
+    probs: tuple = ()
+    masses: tuple = ()
+    parts: tuple = ()
+    scale: object = 1  # the factor applied by `scaled`, kept for reporting
+
+    # -- structure
+    @property
+    def is_discrete(self) -> bool:
+        return len(self.parts) == 0
+
+    @property
+    def has_atoms(self) -> bool:
+        return len(self.values) > 0
+
+    @property
+    def support(self):
+        los = [mp.mpf(v) for v in self.values] + [p.lo for p in self.parts]
+        his = [mp.mpf(v) for v in self.values] + [p.hi for p in self.parts]
+        return min(los), max(his)
+
+    # -- mp interface (current mp.dps)
+    def _atoms_mp(self):
+        return [(mp.mpf(v), mp.mpf(p)) for v, p in zip(self.values, self.probs)]
+
+    def cdf(self, w):
+        w = mp.mpf(w)
+        s = mp.fsum(p for v, p in self._atoms_mp() if v <= w)
+        return s + mp.fsum(mp.mpf(c) * part.cdf(w) for c, part in zip(self.masses, self.parts))
+
+    def sf(self, w):
+        w = mp.mpf(w)
+        s = mp.fsum(p for v, p in self._atoms_mp() if v > w)
+        return s + mp.fsum(mp.mpf(c) * part.sf(w) for c, part in zip(self.masses, self.parts))
+
+    def pdf(self, w):
+        """Density of the continuous part (atoms are in `values`, `probs`)."""
+        return mp.fsum(mp.mpf(c) * part.pdf(mp.mpf(w)) for c, part in zip(self.masses, self.parts))
+
+    def moment(self, k: int):
+        s = mp.fsum(p * v ** k for v, p in self._atoms_mp())
+        return s + mp.fsum(mp.mpf(c) * part.moment(k) for c, part in zip(self.masses, self.parts))
+
+    @property
+    def has_closed_transport(self) -> bool:
+        return (not self.values) and len(self.parts) == 1 and self.parts[0].has_closed_transport
+
+    def transport(self, z):
+        """T(z) = F^{-1}(Phi(z)), the monotone map from N(0,1) to this prior (E3)."""
+        if self.has_closed_transport:
+            return self.parts[0].quantile_from_z(mp.mpf(z))
+        return self._ppf_generic(mp.mpf(z))
+
+    def _ppf_generic(self, z):
+        # bisection on the mixed CDF, then Newton inside a continuous stretch
+        lo_t, hi_t = mp_Phi(z), mp_H(z)
+        lo, hi = self.support
+        if lo == -mp.inf or hi == mp.inf:
+            span = mp.mpf(1)
+            while self.cdf(-span) > lo_t and lo == -mp.inf:
+                span *= 2
+            lo = -span if lo == -mp.inf else lo
+            span = mp.mpf(1)
+            while self.sf(span) > hi_t and hi == mp.inf:
+                span *= 2
+            hi = span if hi == mp.inf else hi
+        for _ in range(mp.mp.prec + 20):
+            mid = (lo + hi) / 2
+            if self.cdf(mid) >= lo_t if z < 0 else self.sf(mid) <= hi_t:
+                hi = mid
+            else:
+                lo = mid
+            if hi - lo <= mp.eps * (1 + abs(hi)):
+                break
+        return hi
+
+    def normalized(self) -> "Prior":
+        """The same law rescaled to unit second moment (THEORY.md section 1)."""
+        m2 = self.moment(2)
+        if not m2 > 0:
+            raise PriorError(f"prior '{self.spec}' has zero second moment (all weights zero)")
+        return self.scaled(1 / mp.sqrt(m2))
+
+    def scaled(self, s) -> "Prior":
+        s = mp.mpf(s)
+        return dataclasses.replace(
+            self,
+            values=tuple(mp.mpf(v) * s for v in self.values),
+            parts=tuple(p.scaled(s) for p in self.parts),
+            scale=mp.mpf(self.scale) * s,
+        )
+
+    def shannon_entropy(self):
+        if not self.is_discrete:
+            raise PriorError("Shannon entropy is defined for purely discrete priors only")
+        return -mp.fsum(mp.mpf(p) * mp.log(p) for p in self.probs if p > 0)
+
+    # -- float64 interface
+    def nodes(self, n: int = 96):
+        """(w, p): a discrete measure with the same low moments: the atoms exactly and each
+        continuous part pushed through its quantile map at n Gauss-Hermite nodes.
+        Used as the reference measure of the finite-alpha solver (E1 with dP(w))."""
+        ws = [np.array([float(v) for v in self.values], dtype=float)]
+        ps = [np.array([float(p) for p in self.probs], dtype=float)]
+        if self.parts:
+            x, gw = gauss_hermite(n)
+            u = special.ndtr(x)
+            for c, part in zip(self.masses, self.parts):
+                ws.append(part.np_ppf(u))
+                ps.append(float(c) * gw)
+        w = np.concatenate(ws)
+        p = np.concatenate(ps)
+        order = np.argsort(w, kind="stable")
+        return w[order], p[order] / p.sum()
+
+    def sample(self, n: int, rng=None):
+        rng = np.random.default_rng(rng)
+        comp_p = np.array([float(p) for p in self.probs] + [float(c) for c in self.masses])
+        comp_p = comp_p / comp_p.sum()
+        which = rng.choice(len(comp_p), size=n, p=comp_p)
+        out = np.empty(n)
+        k = len(self.values)
+        for i, v in enumerate(self.values):
+            out[which == i] = float(v)
+        for j, part in enumerate(self.parts):
+            sel = which == k + j
+            out[sel] = part.np_sample(int(sel.sum()), rng)
+        return out
+
+
+def check_probs(probs, what="probs"):
+    probs = [mp.mpf(p) for p in probs]
+    if any(p < 0 for p in probs):
+        raise PriorError(f"{what} must be non-negative, got {[mp.nstr(p, 6) for p in probs]}")
+    total = mp.fsum(probs)
+    if abs(total - 1) > mp.mpf("1e-9"):
+        raise PriorError(f"{what} must sum to 1, they sum to {mp.nstr(total, 10)}")
+    return probs
+

@@ -1,0 +1,322 @@
+"""Built-in prior families and their registry (spec name -> constructor).
+
+Each constructor takes the spec's keyword parameters as mp numbers and returns a `Prior`
+in its native units; `normalized()` rescales to E w^2 = 1 where the physics needs it.
+"""
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+from scipy import special, stats
+
+from solvers.gaussian import mp_H, mp_norm_isf, mp_Phi, mp_phi
+
+from .base import Continuous, Prior, PriorError, check_probs
+
+
+# ---------------------------------------------------------------- continuous laws
+class Normal(Continuous):
+    has_closed_transport = True
+
+    def __init__(self, mean=0, std=1):
+        self.mean, self.std = mp.mpf(mean), mp.mpf(std)
+
+    def pdf(self, w):
+        return mp_phi((w - self.mean) / self.std) / self.std
+
+    def cdf(self, w):
+        return mp_Phi((w - self.mean) / self.std)
+
+    def sf(self, w):
+        return mp_H((w - self.mean) / self.std)
+
+    def moment(self, k):
+        m, s = self.mean, self.std
+        # E (m + s z)^k by the binomial sum with E z^j = (j-1)!! for even j
+        return mp.fsum(mp.binomial(k, j) * m ** (k - j) * s ** j * mp.fac2(j - 1)
+                       for j in range(0, k + 1, 2))
+
+    def quantile_from_z(self, z):
+        return self.mean + self.std * z
+
+    def np_ppf(self, u):
+        return float(self.mean) + float(self.std) * special.ndtri(u)
+
+    def np_pdf(self, w):
+        return stats.norm.pdf(w, float(self.mean), float(self.std))
+
+
+class HalfNormal(Continuous):
+    """|z|, z ~ N(0,1)."""
+
+    lo = mp.zero
+    has_closed_transport = True
+
+    def pdf(self, w):
+        return 2 * mp_phi(w) if w >= 0 else mp.zero
+
+    def cdf(self, w):
+        return mp.erf(w / mp.sqrt(2)) if w > 0 else mp.zero
+
+    def sf(self, w):
+        return mp.erfc(w / mp.sqrt(2)) if w > 0 else mp.one
+
+    def moment(self, k):
+        # E|z|^k = 2^{k/2} Gamma((k+1)/2) / sqrt(pi)
+        return 2 ** (mp.mpf(k) / 2) * mp.gamma(mp.mpf(k + 1) / 2) / mp.sqrt(mp.pi)
+
+    def quantile_from_z(self, z):
+        # F^{-1}(Phi(z)) with F = 2 Phi - 1: the upper tail of the half-normal at H(z)/2
+        return mp_norm_isf(mp_H(z) / 2)
+
+    def np_ppf(self, u):
+        return special.ndtri(0.5 + 0.5 * np.asarray(u))
+
+    def np_pdf(self, w):
+        return np.where(np.asarray(w) >= 0, 2 * stats.norm.pdf(w), 0.0)
+
+
+class LogNormal(Continuous):
+    lo = mp.zero
+    has_closed_transport = True
+
+    def __init__(self, sigma, mu=0):
+        self.sigma, self.mu = mp.mpf(sigma), mp.mpf(mu)
+
+    def pdf(self, w):
+        if w <= 0:
+            return mp.zero
+        return mp_phi((mp.log(w) - self.mu) / self.sigma) / (self.sigma * w)
+
+    def cdf(self, w):
+        return mp_Phi((mp.log(w) - self.mu) / self.sigma) if w > 0 else mp.zero
+
+    def sf(self, w):
+        return mp_H((mp.log(w) - self.mu) / self.sigma) if w > 0 else mp.one
+
+    def moment(self, k):
+        return mp.exp(k * self.mu + (k * self.sigma) ** 2 / 2)
+
+    def quantile_from_z(self, z):
+        return mp.exp(self.mu + self.sigma * z)
+
+    def np_ppf(self, u):
+        return np.exp(float(self.mu) + float(self.sigma) * special.ndtri(u))
+
+    def np_pdf(self, w):
+        return stats.lognorm.pdf(w, float(self.sigma), scale=float(mp.exp(self.mu)))
+
+
+class Uniform(Continuous):
+    has_closed_transport = True
+
+    def __init__(self, low, high):
+        self.lo, self.hi = mp.mpf(low), mp.mpf(high)
+
+    def pdf(self, w):
+        return 1 / (self.hi - self.lo) if self.lo <= w <= self.hi else mp.zero
+
+    def cdf(self, w):
+        return min(max((w - self.lo) / (self.hi - self.lo), mp.zero), mp.one)
+
+    def sf(self, w):
+        return min(max((self.hi - w) / (self.hi - self.lo), mp.zero), mp.one)
+
+    def moment(self, k):
+        a, b = self.lo, self.hi
+        return (b ** (k + 1) - a ** (k + 1)) / ((k + 1) * (b - a))
+
+    def quantile_from_z(self, z):
+        # from the nearer end, so tails keep their digits
+        return self.lo + (self.hi - self.lo) * mp_Phi(z) if z < 0 else self.hi - (self.hi - self.lo) * mp_H(z)
+
+    def np_ppf(self, u):
+        return float(self.lo) + float(self.hi - self.lo) * np.asarray(u)
+
+    def np_pdf(self, w):
+        return stats.uniform.pdf(w, float(self.lo), float(self.hi - self.lo))
+
+
+class Laplace(Continuous):
+    has_closed_transport = True
+
+    def __init__(self, scale=1, loc=0):
+        self.b, self.m = mp.mpf(scale), mp.mpf(loc)
+
+    def pdf(self, w):
+        return mp.exp(-abs(w - self.m) / self.b) / (2 * self.b)
+
+    def cdf(self, w):
+        x = (w - self.m) / self.b
+        return mp.exp(x) / 2 if x < 0 else 1 - mp.exp(-x) / 2
+
+    def sf(self, w):
+        x = (w - self.m) / self.b
+        return mp.exp(-x) / 2 if x >= 0 else 1 - mp.exp(x) / 2
+
+    def moment(self, k):
+        return mp.fsum(mp.binomial(k, j) * self.m ** (k - j) * (mp.fac(j) * self.b ** j if j % 2 == 0 else 0)
+                       for j in range(k + 1))
+
+    def quantile_from_z(self, z):
+        return self.m + (self.b * mp.log(2 * mp_Phi(z)) if z < 0 else -self.b * mp.log(2 * mp_H(z)))
+
+    def np_ppf(self, u):
+        return stats.laplace.ppf(u, float(self.m), float(self.b))
+
+    def np_pdf(self, w):
+        return stats.laplace.pdf(w, float(self.m), float(self.b))
+
+
+class Exponential(Continuous):
+    lo = mp.zero
+    has_closed_transport = True
+
+    def __init__(self, rate=1):
+        self.rate = mp.mpf(rate)
+
+    def pdf(self, w):
+        return self.rate * mp.exp(-self.rate * w) if w >= 0 else mp.zero
+
+    def cdf(self, w):
+        return -mp.expm1(-self.rate * w) if w > 0 else mp.zero
+
+    def sf(self, w):
+        return mp.exp(-self.rate * w) if w > 0 else mp.one
+
+    def moment(self, k):
+        return mp.fac(k) / self.rate ** k
+
+    def quantile_from_z(self, z):
+        # -log(1 - Phi(z)) / rate = -log H(z) / rate; log1p for the lower tail
+        return (-mp.log1p(-mp_Phi(z)) if z < 0 else -mp.log(mp_H(z))) / self.rate
+
+    def np_ppf(self, u):
+        return -np.log1p(-np.asarray(u)) / float(self.rate)
+
+    def np_pdf(self, w):
+        return stats.expon.pdf(w, scale=1 / float(self.rate))
+
+
+class Gamma(Continuous):
+    lo = mp.zero
+
+    def __init__(self, k, theta=1):
+        self.k, self.theta = mp.mpf(k), mp.mpf(theta)
+
+    def pdf(self, w):
+        if w <= 0:
+            return mp.zero
+        x = w / self.theta
+        return mp.exp((self.k - 1) * mp.log(x) - x - mp.loggamma(self.k)) / self.theta
+
+    def cdf(self, w):
+        return mp.gammainc(self.k, 0, w / self.theta, regularized=True) if w > 0 else mp.zero
+
+    def sf(self, w):
+        return mp.gammainc(self.k, w / self.theta, mp.inf, regularized=True) if w > 0 else mp.one
+
+    def moment(self, n):
+        return self.theta ** n * mp.rf(self.k, n)
+
+    def np_ppf(self, u):
+        return stats.gamma.ppf(u, float(self.k), scale=float(self.theta))
+
+    def np_pdf(self, w):
+        return stats.gamma.pdf(w, float(self.k), scale=float(self.theta))
+
+
+# ---------------------------------------------------------------- constructors
+def _positive(name, value):
+    if not value > 0:
+        raise PriorError(f"{name} must be > 0, got {mp.nstr(value, 8)}")
+    return value
+
+
+def _fraction(name, value, closed=True):
+    ok = (0 <= value <= 1) if closed else (0 < value < 1)
+    if not ok:
+        raise PriorError(f"{name} must be in {'[0, 1]' if closed else '(0, 1)'}, got {mp.nstr(value, 8)}")
+    return value
+
+
+def gaussian(spec, mean=0, std=1):
+    return Prior(spec, masses=(mp.one,), parts=(Normal(mean, _positive("std", std)),))
+
+
+def lognormal(spec, sigma=1, mu=0):
+    return Prior(spec, masses=(mp.one,), parts=(LogNormal(_positive("sigma", sigma), mu),))
+
+
+def halfnormal(spec):
+    return Prior(spec, masses=(mp.one,), parts=(HalfNormal(),))
+
+
+def rectified(spec, f0=mp.mpf(1) / 2):
+    """f0 zeros and (1 - f0) half-normal: the optimum of a sign constraint at f0 = 1/2."""
+    _fraction("f0", f0)
+    if f0 == 1:
+        raise PriorError("f0 must be < 1: all weights zero")
+    values, probs = ((mp.zero,), (f0,)) if f0 > 0 else ((), ())
+    return Prior(spec, values=values, probs=probs, masses=(1 - f0,), parts=(HalfNormal(),))
+
+
+def uniform(spec, low=-1, high=1):
+    if not high > low:
+        raise PriorError(f"uniform needs low < high, got low={mp.nstr(low, 8)}, high={mp.nstr(high, 8)}")
+    return Prior(spec, masses=(mp.one,), parts=(Uniform(low, high),))
+
+
+def laplace(spec, scale=1, loc=0):
+    return Prior(spec, masses=(mp.one,), parts=(Laplace(_positive("scale", scale), loc),))
+
+
+def exponential(spec, rate=1):
+    return Prior(spec, masses=(mp.one,), parts=(Exponential(_positive("rate", rate)),))
+
+
+def gamma(spec, k=2, theta=1):
+    return Prior(spec, masses=(mp.one,), parts=(Gamma(_positive("k", k), _positive("theta", theta)),))
+
+
+def discrete(spec, values, probs):
+    if len(values) != len(probs):
+        raise PriorError(f"discrete needs as many values as probs, got {len(values)} values and {len(probs)} probs")
+    if len(values) == 0:
+        raise PriorError("discrete needs at least one value")
+    probs = check_probs(probs)
+    merged: dict = {}
+    for v, p in zip(values, probs):
+        if p > 0:
+            merged[mp.mpf(v)] = merged.get(mp.mpf(v), mp.zero) + p
+    vals = tuple(sorted(merged))
+    return Prior(spec, values=vals, probs=tuple(merged[v] for v in vals))
+
+
+def binary(spec, p=mp.mpf(1) / 2):
+    """+1 with probability p, -1 otherwise (Ising weights)."""
+    _fraction("p", p, closed=False)
+    return discrete(spec, [-1, 1], [1 - p, p])
+
+
+def ternary(spec, f0=mp.mpf(1) / 2):
+    """0 with probability f0, +-1 with (1 - f0)/2 each."""
+    _fraction("f0", f0)
+    if f0 == 1:
+        raise PriorError("f0 must be < 1: all weights zero")
+    return discrete(spec, [-1, 0, 1], [(1 - f0) / 2, f0, (1 - f0) / 2])
+
+
+FAMILIES = {
+    "gaussian": (gaussian, "N(mean, std^2); params mean=0, std=1"),
+    "binary": (binary, "+-1 (Ising); param p=0.5 = P(+1)"),
+    "ternary": (ternary, "0 w.p. f0, +-1 w.p. (1-f0)/2; param f0=0.5"),
+    "rectified": (rectified, "f0 zeros + (1-f0) half-normal; param f0=0.5 (sign-constraint optimum)"),
+    "halfnormal": (halfnormal, "|z|, z ~ N(0,1)"),
+    "lognormal": (lognormal, "exp(mu + sigma z); params sigma=1, mu=0"),
+    "uniform": (uniform, "uniform on [low, high]; params low=-1, high=1"),
+    "laplace": (laplace, "exp(-|w-loc|/scale)/(2 scale); params scale=1, loc=0"),
+    "exponential": (exponential, "rate e^{-rate w}, w>0; param rate=1"),
+    "gamma": (gamma, "w^{k-1} e^{-w/theta}; params k=2, theta=1"),
+    "discrete": (discrete, "atoms: values=a|b|c, probs=pa|pb|pc"),
+}
