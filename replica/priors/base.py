@@ -109,6 +109,7 @@ class ScaledContinuous(Continuous):
         self.base, self.s = base, mp.mpf(s)
         self.lo, self.hi = base.lo * self.s, base.hi * self.s
         self.has_closed_transport = base.has_closed_transport
+        self.elementary_transport = getattr(base, "elementary_transport", True)
 
     def pdf(self, w):
         return self.base.pdf(w / self.s) / self.s
@@ -132,6 +133,37 @@ class ScaledContinuous(Continuous):
         return float(self.s) * self.base.np_ppf(u)
 
 
+class NegatedContinuous(Continuous):
+    """The law of -W (inhibitory synapses, negated mixture components)."""
+
+    def __init__(self, base: Continuous):
+        self.base = base
+        self.lo, self.hi = -base.hi, -base.lo
+        self.has_closed_transport = base.has_closed_transport
+        self.elementary_transport = getattr(base, "elementary_transport", True)
+
+    def pdf(self, w):
+        return self.base.pdf(-w)
+
+    def cdf(self, w):
+        return self.base.sf(-w)
+
+    def sf(self, w):
+        return self.base.cdf(-w)
+
+    def moment(self, k):
+        return (-1) ** k * self.base.moment(k)
+
+    def quantile_from_z(self, z):
+        return -self.base.quantile_from_z(-z)
+
+    def np_pdf(self, w):
+        return self.base.np_pdf(-np.asarray(w))
+
+    def np_ppf(self, u):
+        return -self.base.np_ppf(1 - np.asarray(u))
+
+
 # ---------------------------------------------------------------- the prior
 @dataclasses.dataclass(frozen=True)
 class Prior:
@@ -145,6 +177,7 @@ class Prior:
     masses: tuple = ()
     parts: tuple = ()
     scale: object = 1  # the factor applied by `scaled`, kept for reporting
+    empirical: bool = False  # atoms from measured weights (file:), a stand-in for a density
 
     # -- structure
     @property
@@ -225,11 +258,23 @@ class Prior:
 
     def scaled(self, s) -> "Prior":
         s = mp.mpf(s)
+        if not s > 0:
+            raise PriorError("a prior can only be rescaled by a positive factor (use negated())")
         return dataclasses.replace(
             self,
             values=tuple(mp.mpf(v) * s for v in self.values),
             parts=tuple(p.scaled(s) for p in self.parts),
             scale=mp.mpf(self.scale) * s,
+        )
+
+    def negated(self) -> "Prior":
+        """The law of -W."""
+        order = sorted(range(len(self.values)), key=lambda k: -mp.mpf(self.values[k]))
+        return dataclasses.replace(
+            self,
+            values=tuple(-mp.mpf(self.values[k]) for k in order),
+            probs=tuple(self.probs[k] for k in order),
+            parts=tuple(NegatedContinuous(p) for p in self.parts),
         )
 
     def shannon_entropy(self):

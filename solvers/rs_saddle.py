@@ -1,0 +1,240 @@
+"""Finite-alpha replica-symmetric saddle point of the Gardner volume, float64 (THEORY.md E1, E2, E4).
+
+The prior enters as a discrete reference measure (w_j, p_j): atoms exactly, continuous parts
+through `Prior.nodes`.  For given qh the Lagrange function lambda_j enforcing the marginal
+(E2, entropic optimal transport between z ~ N(0,1) and P) minimises the convex dual
+
+    L(lambda) = -sum_j p_j lambda_j + E_z log sum_j p_j exp(lambda_j - qh w_j^2/2 + sqrt(qh) z w_j),
+
+whose gradient is marginal - p.  A few Sinkhorn/IPF sweeps (lambda += log(p / marginal)) warm
+up a damped Newton solve (Hessian E_z[diag(pi) - pi pi^T], gauge fixed by adding (p.lambda)^2/2).
+The saddle point is parametrised by qh: q = E_z <w>^2 follows, and E2 gives
+alpha(qh) = qh (1 - q) / J(q), so no outer root-finding is needed for a curve in qh;
+`point_at_alpha` inverts alpha(qh) by brentq on log qh.
+
+Free entropy (E1) is reported relative to the prior (0 at alpha = 0); for a purely discrete
+prior add its Shannon entropy to get the entropy of E4.  Groups (E3) share q and qh and add
+their entropic terms with their fractions.
+"""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+from scipy import optimize, special
+
+from .energetic import energetic_terms
+from .gaussian import phi
+
+Z_REACH = 9.0          # |z| beyond 9 carries < 1e-18 of the Gaussian mass
+MAX_Z_NODES = 6001
+
+
+class ConvergenceError(ArithmeticError):
+    """The saddle-point solve did not reach its tolerance."""
+
+
+def z_grid(qh: float, gap: float):
+    """Trapezoid nodes for E_z: the posterior switches between atoms a gap apart over a
+    z-width ~ 1 / (sqrt(qh) gap) (complex poles at distance ~ pi / (2 sqrt(qh) gap)); a step
+    of a quarter of that width gives trapezoid errors ~ exp(-20)."""
+    h = min(0.05, 0.45 / (np.sqrt(max(qh, 1e-300)) * max(gap, 1e-12)))
+    n = int(min(MAX_Z_NODES, 2 * np.ceil(Z_REACH / h) + 1))
+    z = np.linspace(-Z_REACH, Z_REACH, n)
+    w = phi(z)
+    return z, w / w.sum()
+
+
+def _bulk_gap(w, p):
+    """Largest gap between neighbouring nodes that carry mass in the bulk (mass > 1e-9)."""
+    cdf = np.cumsum(p)
+    inside = (cdf > 1e-9) & (cdf < 1 - 1e-9)
+    idx = np.flatnonzero(inside)
+    if len(w) < 2:
+        return 1.0
+    lo, hi = (idx[0], idx[-1] + 1) if len(idx) else (0, len(w) - 1)
+    gaps = np.diff(w[max(lo - 1, 0):min(hi + 1, len(w))])
+    return float(gaps.max()) if len(gaps) else 1.0
+
+
+@dataclasses.dataclass
+class Measure:
+    """One group's reference measure, with its Lagrange multipliers (warm start)."""
+
+    w: np.ndarray
+    p: np.ndarray
+    frac: float = 1.0
+    lam: np.ndarray | None = None
+
+    def __post_init__(self):
+        keep = self.p > 1e-10 * self.p.max()  # lighter nodes only make the Newton system stiff
+        self.w, self.p = np.asarray(self.w, float)[keep], np.asarray(self.p, float)[keep]
+        self.p = self.p / self.p.sum()
+        self.logp = np.log(self.p)
+        if self.lam is None:
+            self.lam = np.zeros_like(self.w)
+
+
+def _posterior(m: Measure, lam, qh, z):
+    """log Z(z) and pi_ij = p(w_j | z_i) for each z node (E2)."""
+    a = m.logp + lam - 0.5 * qh * m.w ** 2
+    e = a[None, :] + np.sqrt(qh) * z[:, None] * m.w[None, :]
+    logz = special.logsumexp(e, axis=1)
+    return logz, np.exp(e - logz[:, None])
+
+
+def _asymptotic_lagrange(m: Measure, qh: float):
+    """lambda as qh -> inf: node k hands over to node k+1 at z_k = Phi^{-1}(F_k), the
+    monotone transport of E3, which fixes the posterior's log-weights a_j up to a constant."""
+    cdf = np.cumsum(m.p)[:-1]
+    zk = special.ndtri(np.clip(cdf, 1e-300, 1 - 1e-16))
+    a = np.concatenate([[0.0], -np.cumsum(np.sqrt(qh) * zk * np.diff(m.w))])
+    lam = a - m.logp + 0.5 * qh * m.w ** 2
+    return lam - m.p @ lam
+
+
+def solve_lagrange(m: Measure, qh: float, z, zw, tol=1e-12, maxiter=200):
+    """lambda with E_z p(w_j | z) = p_j (E2 marginal); returns (lambda, residual, iterations)."""
+    p = m.p
+
+    def dual(lm):
+        logz, pi = _posterior(m, lm, qh, z)
+        return -(p @ lm) + zw @ logz + 0.5 * (p @ lm) ** 2, pi
+
+    # start from the better of the previous solution and the q -> 1 asymptote
+    lam = min((m.lam.copy(), _asymptotic_lagrange(m, qh)), key=lambda lm: dual(lm)[0])
+    for _ in range(3):  # Sinkhorn/IPF warm-up
+        _, pi = _posterior(m, lam, qh, z)
+        lam += np.log(p) - np.log(np.maximum(zw @ pi, 1e-300))
+    val, pi = dual(lam)
+    for it in range(maxiter):
+        marg = zw @ pi
+        grad = marg - p + (p @ lam) * p
+        res = np.sum(np.abs(marg - p))  # total-variation distance of the marginal to P
+        if res < tol:
+            m.lam = lam
+            return lam, res, it
+        hess = (pi * zw[:, None]).T @ pi
+        hess = np.diag(marg) - hess + np.outer(p, p)
+        try:
+            step = -np.linalg.solve(hess + 1e-14 * np.eye(len(p)), grad)
+        except np.linalg.LinAlgError:
+            step = -grad
+        t = 1.0
+        for _ in range(40):  # backtracking on the convex dual
+            new_val, new_pi = dual(lam + t * step)
+            if new_val <= val + 1e-4 * t * (grad @ step) or t < 1e-10:
+                break
+            t *= 0.5
+        lam, val, pi = lam + t * step, new_val, new_pi
+    m.lam = lam
+    res = np.sum(np.abs(zw @ pi - p))
+    if res < 1e-8:
+        return lam, res, maxiter
+    raise ConvergenceError(f"Lagrange function did not converge at qh={qh:.4g} (marginal off by {res:.2e} in total variation)")
+
+
+@dataclasses.dataclass(frozen=True)
+class RSPoint:
+    """One replica-symmetric saddle point (E1-E2), float64."""
+
+    alpha: float
+    q: float
+    qh: float
+    free_entropy: float          # relative to the prior: f - (prior's entropy)
+    entropy: float | None        # discrete priors: f with counting measure (E4); else None
+    at_eigenvalue: float         # alpha K(q) E_z[Var(w|z)^2] / (1 - q)^2; RS stable while < 1
+    marginal_residual: float
+    kappa: float
+
+
+def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) -> RSPoint:
+    """Saddle point at conjugate qh (the parameter of the curve); E2 fixes alpha."""
+    if qh <= 0:
+        raise ValueError("qh must be > 0")
+    q = f_ent = var2 = 0.0
+    worst = 0.0
+    for m in measures:
+        z, zw = z_grid(qh, _bulk_gap(m.w, m.p))
+        lam, res, _ = solve_lagrange(m, qh, z, zw)
+        logz, pi = _posterior(m, lam, qh, z)
+        mean = pi @ m.w
+        var = pi @ m.w ** 2 - mean ** 2
+        qm = zw @ mean ** 2
+        q += m.frac * qm
+        var2 += m.frac * (zw @ var ** 2)
+        f_ent += m.frac * (-(m.p @ lam) + zw @ logz)
+        worst = max(worst, res)
+    q = min(q, 1.0 - 1e-16)
+    f_ent += 0.5 * qh * q
+    ge, jj, kk = energetic_terms(q, kappa)
+    alpha = qh * (1.0 - q) / jj
+    f = f_ent + alpha * ge
+    return RSPoint(alpha, q, qh, f, None if shannon is None else f + shannon,
+                   alpha * kk * var2 / (1.0 - q) ** 2, worst, kappa)
+
+
+def measures_of(prior, n_nodes: int = 64):
+    """Reference measures of a prior or group prior, normalised to unit second moment."""
+    prior = prior.normalized()
+    groups = getattr(prior, "groups", None) or [(1.0, prior)]
+    out = []
+    for g, part in groups:
+        w, p = part.nodes(n_nodes)
+        out.append(Measure(w, p, float(g)))
+    # exact unit second moment for the discretised measure (nodes lose ~1e-16..1e-6)
+    m2 = sum(m.frac * (m.p @ m.w ** 2) for m in out)
+    for m in out:
+        m.w = m.w / np.sqrt(m2)
+    return out
+
+
+def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_bracket=(1e-8, 1e9)) -> RSPoint:
+    """The RS saddle point at given alpha: brentq on log qh of alpha(qh) - alpha."""
+    lo, hi = np.log(qh_bracket[0]), np.log(qh_bracket[1])
+
+    def gap(lq):
+        return rs_point(measures, float(np.exp(lq)), kappa, shannon).alpha - alpha
+
+    if gap(lo) > 0:
+        raise ValueError(f"alpha={alpha} is below the smallest alpha resolved (qh >= {qh_bracket[0]})")
+    if gap(hi) < 0:
+        raise ValueError(f"alpha={alpha} is beyond the RS capacity (q -> 1)")
+    lq = optimize.brentq(gap, lo, hi, xtol=1e-13, rtol=1e-13)
+    return rs_point(measures, float(np.exp(lq)), kappa, shannon)
+
+
+def alpha_rs_limit(measures, kappa: float) -> float:
+    """E3 for the discretised measures themselves (what alpha(qh) tends to as qh -> inf):
+    rho = sum_m g_m sum_k (w_{k+1} - w_k) psi(F_k), alpha = rho^2 / I(kappa)."""
+    from .capacity import gardner_I_np
+
+    rho = 0.0
+    for m in measures:
+        cdf = np.cumsum(m.p)[:-1]
+        tail = np.cumsum(m.p[::-1])[::-1][1:]
+        pmin = np.minimum(cdf, tail)
+        rho += m.frac * np.sum(np.diff(m.w) * phi(special.ndtri(pmin)))
+    return float(rho ** 2 / gardner_I_np(kappa))
+
+
+def find_qh_root(measures, fn, kappa, shannon=None, qh_lo=1e-6, qh_hi=1e8, n_scan=60):
+    """First qh at which fn(RSPoint) changes sign, scanning log qh then brentq; None if none."""
+    grid = np.geomspace(qh_lo, qh_hi, n_scan)
+    prev = None
+    for a, b in zip(grid[:-1], grid[1:]):
+        fa = fn(rs_point(measures, a, kappa, shannon)) if prev is None else prev
+        fb = fn(rs_point(measures, b, kappa, shannon))
+        prev = fb
+        if np.sign(fa) != np.sign(fb):
+            lq = optimize.brentq(lambda x: fn(rs_point(measures, float(np.exp(x)), kappa, shannon)),
+                                 np.log(a), np.log(b), xtol=1e-12, rtol=1e-12)
+            return rs_point(measures, float(np.exp(lq)), kappa, shannon)
+    return None
+
+
+def warn_unconverged(point: RSPoint, tol=1e-8):
+    if point.marginal_residual > tol:
+        warnings.warn(f"marginal constraint met only to {point.marginal_residual:.1e} at alpha={point.alpha:.6g}",
+                      RuntimeWarning, stacklevel=2)
