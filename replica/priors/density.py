@@ -41,7 +41,7 @@ class DensityLaw(Continuous):
 
     # -- per-precision tables: Z, the truncation range and cumulative anchors
     def _tables(self):
-        key = mp.prec
+        key = mp.mp.prec
         if key not in self._cache:
             self._cache[key] = self._build()
         return self._cache[key]

@@ -1,0 +1,180 @@
+"""User-facing capacity API: `replica.capacity(prior, kappa, dps)` and `replica.curve(...)`.
+
+Conventions (THEORY.md section 1): weights rescaled to unit second moment, patterns
+N(0,1), margin kappa measured against that norm, alpha = P / N.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+
+import mpmath as mp
+import numpy as np
+
+from solvers import rs_saddle
+from solvers.capacity import capacity_e3
+from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
+
+from .priors import PriorError, prior as parse_prior
+
+
+def _as_prior(p):
+    return parse_prior(p) if isinstance(p, str) else p
+
+
+def check_kappa(kappa):
+    k = float(kappa)
+    if not math.isfinite(k) or k < 0:
+        raise PriorError(f"kappa must be a finite number >= 0, got {kappa}")
+    return kappa
+
+
+def check_dps(dps):
+    if not isinstance(dps, int) or not 5 <= dps <= 1000:
+        raise PriorError(f"dps must be an integer between 5 and 1000, got {dps}")
+    return dps
+
+
+def _mpstr(x, dps):
+    return None if x is None else mp.nstr(x, dps, strip_zeros=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class CapacityResult:
+    """Capacity of one prior at one margin.
+
+    alpha_c: the physical capacity: alpha_rs for continuous priors; for discrete priors the
+      smaller of alpha_rs and the zero-entropy point (E4).
+    alpha_rs: q -> 1 limit of the RS saddle point (E3).
+    alpha_entropy_zero: where the RS entropy vanishes (discrete priors; None otherwise).
+    alpha_at: de Almeida-Thouless instability of the RS solution (discrete priors, float64).
+    """
+
+    prior: str
+    kappa: object
+    dps: int
+    alpha_c: object
+    alpha_rs: object
+    alpha_entropy_zero: object
+    alpha_at: float | None
+    w2_distance: object
+    ez_transport: object
+    error_estimate: object
+    method: str
+
+    def to_dict(self) -> dict:
+        """JSON-ready: high-precision numbers as strings holding `dps` digits."""
+        d = self.dps
+        return {
+            "prior": self.prior,
+            "kappa": _mpstr(mp.mpf(self.kappa), d) if not isinstance(self.kappa, (int, float)) else self.kappa,
+            "dps": d,
+            "alpha_c": _mpstr(self.alpha_c, d),
+            "alpha_rs": _mpstr(self.alpha_rs, d),
+            "alpha_entropy_zero": _mpstr(self.alpha_entropy_zero, d),
+            "alpha_at": self.alpha_at,
+            "w2_distance": _mpstr(self.w2_distance, d),
+            "ez_transport": _mpstr(self.ez_transport, d),
+            "error_estimate": mp.nstr(self.error_estimate, 3),
+            "method": self.method,
+            "conventions": "E_P w^2 = 1, x ~ N(0,1), margin kappa, alpha = P/N",
+        }
+
+
+def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
+    """Capacity at margin(s) kappa.  `kappa` a number returns one CapacityResult, a list
+    returns a list (the prior's transport integrals are shared across the sweep)."""
+    single = not isinstance(kappa, (list, tuple, np.ndarray))
+    kappas = [kappa] if single else list(kappa)
+    for k in kappas:
+        check_kappa(k)
+    check_dps(dps)
+    p = _as_prior(prior)
+    e3 = capacity_e3(p, [mp.mpf(str(k)) if isinstance(k, float) else k for k in kappas], dps)
+    out = []
+    discrete = p.is_discrete and not p.empirical
+    measures = rs_saddle.measures_of(p) if discrete and entropy else None
+    for k, r in zip(kappas, e3):
+        a_ent, a_at, err, method = None, None, r.error, "E3 closed form (mp.quad, dps and dps+10 compared)"
+        if measures is not None:
+            a_ent, a_at, err_ent, how = _discrete_criteria(p, measures, float(k), dps)
+            err = max(err, err_ent)
+            method += "; " + how
+        with mp.workdps(dps + 5):
+            alpha_c = r.alpha_c if a_ent is None else min(a_ent, r.alpha_c)
+        out.append(CapacityResult(p.spec, k, dps, alpha_c, r.alpha_c, a_ent, a_at, r.w2, r.ez_t, err, method))
+    return out[0] if single else out
+
+
+def _discrete_criteria(p, measures, kappa, dps):
+    """Zero-entropy alpha (float64, then mp polish for few atoms) and the AT line (E4)."""
+    shannon = float(p.shannon_entropy())
+    zero = rs_saddle.find_qh_root(measures, lambda pt: pt.entropy, kappa, shannon)
+    at = rs_saddle.find_qh_root(measures, lambda pt: pt.at_eigenvalue - 1.0, kappa, shannon)
+    a_at = None if at is None else float(at.alpha)
+    if zero is None:
+        return None, a_at, mp.mpf(0), "entropy stays positive"
+    groups = getattr(p, "groups", None)
+    if groups is None and len(p.values) <= MAX_ATOMS:
+        # d s / d alpha from the float64 solver, to turn an entropy residual into an alpha error
+        lo = rs_saddle.rs_point(measures, zero.qh * 0.999, kappa, shannon)
+        hi = rs_saddle.rs_point(measures, zero.qh * 1.001, kappa, shannon)
+        slope = (hi.entropy - lo.entropy) / (hi.alpha - lo.alpha)
+        a, _, _, err = entropy_zero_mp(p.values, p.probs, kappa, zero.qh, measures[0].lam, dps, slope)
+        return a, a_at, err, "entropy zero by mp Newton/secant (residual at dps+15 / slope)"
+    warnings.warn("zero-entropy point computed in double precision only (more than "
+                  f"{MAX_ATOMS} atoms or several groups)", RuntimeWarning, stacklevel=3)
+    return mp.mpf(zero.alpha), a_at, mp.mpf(1e-9), "entropy zero in float64 (error ~1e-9)"
+
+
+@dataclasses.dataclass(frozen=True)
+class CurvePoint:
+    alpha: float
+    q: float
+    qh: float
+    free_entropy: float          # relative to the prior (0 at alpha = 0)
+    entropy: float | None        # discrete priors: the entropy of E4 (counting measure)
+    at_eigenvalue: float | None
+    rs_stable: bool | None
+    q_error: float               # |q(n nodes) - q(2n nodes)| for continuous priors, 0 for atoms
+    status: str                  # "ok" or "beyond alpha_rs (q = 1)"
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
+    """q(alpha), qh and the free entropy along alpha (E1-E2), float64 (fast path).
+    Continuous priors are discretised by `n_nodes` Gauss-Hermite-pushed nodes and the
+    solve is repeated with 2 n_nodes; `q_error` is the difference."""
+    check_kappa(kappa)
+    p = _as_prior(prior)
+    alphas = [float(a) for a in alphas]
+    if any(not math.isfinite(a) or a < 0 for a in alphas):
+        raise PriorError("alpha values must be finite and >= 0")
+    discrete = p.is_discrete
+    shannon = float(p.shannon_entropy()) if discrete and not p.empirical else None
+    meas = rs_saddle.measures_of(p, n_nodes)
+    fine = None if discrete else rs_saddle.measures_of(p, 2 * n_nodes)
+    a_lim = rs_saddle.alpha_rs_limit(meas, kappa)
+    out = []
+    for a in alphas:
+        if a == 0:
+            q0 = sum(m.frac * float(m.p @ m.w) ** 2 for m in meas)
+            out.append(CurvePoint(0.0, q0, 0.0, 0.0, shannon, 0.0, True, 0.0, "ok"))
+            continue
+        if a >= a_lim * (1 - 1e-9):
+            out.append(CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0, "beyond alpha_rs (q = 1)"))
+            continue
+        try:
+            pt = rs_saddle.point_at_alpha(meas, a, kappa, shannon)
+        except ValueError:
+            out.append(CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0, "beyond alpha_rs (q = 1)"))
+            continue
+        qerr = 0.0
+        if fine is not None:
+            qerr = abs(rs_saddle.point_at_alpha(fine, a, kappa, shannon).q - pt.q)
+        stable = bool(pt.at_eigenvalue < 1) if discrete else None
+        out.append(CurvePoint(a, pt.q, pt.qh, pt.free_entropy, pt.entropy, pt.at_eigenvalue, stable, qerr, "ok"))
+    return out
