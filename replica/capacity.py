@@ -135,7 +135,7 @@ class CurvePoint:
     qh: float
     free_entropy: float          # relative to the prior (0 at alpha = 0)
     entropy: float | None        # discrete priors: the entropy of E4 (counting measure)
-    at_eigenvalue: float | None
+    at_eigenvalue: float | None  # discrete priors only (node-discretised densities would fake it)
     rs_stable: bool | None
     q_error: float               # |q(n nodes) - q(2n nodes)| for continuous priors, 0 for atoms
     status: str                  # "ok" or "beyond alpha_rs (q = 1)"
@@ -159,22 +159,30 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
     fine = None if discrete else rs_saddle.measures_of(p, 2 * n_nodes)
     a_lim = rs_saddle.alpha_rs_limit(meas, kappa)
     out = []
+    guess = {id(meas): None, id(fine): None}  # continuation: start each solve at the last qh
+
+    def solve(ms, a):
+        pt = rs_saddle.point_at_alpha(ms, a, kappa, shannon, qh_guess=guess[id(ms)])
+        guess[id(ms)] = pt.qh
+        return pt
+
+    beyond = CurvePoint  # shorthand below
     for a in alphas:
         if a == 0:
             q0 = sum(m.frac * float(m.p @ m.w) ** 2 for m in meas)
-            out.append(CurvePoint(0.0, q0, 0.0, 0.0, shannon, 0.0, True, 0.0, "ok"))
-            continue
-        if a >= a_lim * (1 - 1e-9):
-            out.append(CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0, "beyond alpha_rs (q = 1)"))
+            out.append(CurvePoint(0.0, q0, 0.0, 0.0, shannon, 0.0 if discrete else None, True if discrete else None,
+                                  0.0, "ok"))
             continue
         try:
-            pt = rs_saddle.point_at_alpha(meas, a, kappa, shannon)
+            if a >= a_lim * (1 - 1e-9):
+                raise ValueError("beyond")
+            pt = solve(meas, a)
+            qerr = 0.0 if fine is None else abs(solve(fine, a).q - pt.q)
         except ValueError:
-            out.append(CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0, "beyond alpha_rs (q = 1)"))
+            out.append(beyond(a, 1.0, math.inf, -math.inf, None, None, None, 0.0, "beyond alpha_rs (q = 1)"))
             continue
-        qerr = 0.0
-        if fine is not None:
-            qerr = abs(rs_saddle.point_at_alpha(fine, a, kappa, shannon).q - pt.q)
-        stable = bool(pt.at_eigenvalue < 1) if discrete else None
-        out.append(CurvePoint(a, pt.q, pt.qh, pt.free_entropy, pt.entropy, pt.at_eigenvalue, stable, qerr, "ok"))
+        at = float(pt.at_eigenvalue) if discrete else None
+        out.append(CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy),
+                              None if pt.entropy is None else float(pt.entropy), at,
+                              None if at is None else bool(at < 1), float(qerr), "ok"))
     return out

@@ -28,7 +28,7 @@ from .energetic import energetic_terms
 from .gaussian import phi
 
 Z_REACH = 9.0          # |z| beyond 9 carries < 1e-18 of the Gaussian mass
-MAX_Z_NODES = 6001
+MAX_Z_NODES = 3001
 
 
 class ConvergenceError(ArithmeticError):
@@ -47,9 +47,11 @@ def z_grid(qh: float, gap: float):
 
 
 def _bulk_gap(w, p):
-    """Largest gap between neighbouring nodes that carry mass in the bulk (mass > 1e-9)."""
+    """Largest gap between neighbouring nodes whose hand-over lies in the bulk, |z| < ~4.9
+    (F in (1e-6, 1 - 1e-6)); sharper hand-overs further out carry < 1e-6 of the mass and
+    would make the grid of heavy-tailed priors (lognormal) grow without bound."""
     cdf = np.cumsum(p)
-    inside = (cdf > 1e-9) & (cdf < 1 - 1e-9)
+    inside = (cdf > 1e-6) & (cdf < 1 - 1e-6)
     idx = np.flatnonzero(inside)
     if len(w) < 2:
         return 1.0
@@ -74,6 +76,7 @@ class Measure:
         self.logp = np.log(self.p)
         if self.lam is None:
             self.lam = np.zeros_like(self.w)
+        self.qh_prev = 0.0
 
 
 def _posterior(m: Measure, lam, qh, z):
@@ -102,8 +105,13 @@ def solve_lagrange(m: Measure, qh: float, z, zw, tol=1e-12, maxiter=200):
         logz, pi = _posterior(m, lm, qh, z)
         return -(p @ lm) + zw @ logz + 0.5 * (p @ lm) ** 2, pi
 
-    # start from the better of the previous solution and the q -> 1 asymptote
-    lam = min((m.lam.copy(), _asymptotic_lagrange(m, qh)), key=lambda lm: dual(lm)[0])
+    # start from the best of: the previous solution, it carried to the new qh along the
+    # q -> 1 scaling (lambda - qh w^2/2 + log p grows like sqrt(qh)), and the q -> 1 asymptote
+    cands = [m.lam.copy(), _asymptotic_lagrange(m, qh)]
+    if m.qh_prev:
+        base = m.lam - 0.5 * m.qh_prev * m.w ** 2 + m.logp
+        cands.append(base * np.sqrt(qh / m.qh_prev) + 0.5 * qh * m.w ** 2 - m.logp)
+    lam = min(cands, key=lambda lm: dual(lm)[0])
     for _ in range(3):  # Sinkhorn/IPF warm-up
         _, pi = _posterior(m, lam, qh, z)
         lam += np.log(p) - np.log(np.maximum(zw @ pi, 1e-300))
@@ -113,7 +121,7 @@ def solve_lagrange(m: Measure, qh: float, z, zw, tol=1e-12, maxiter=200):
         grad = marg - p + (p @ lam) * p
         res = np.sum(np.abs(marg - p))  # total-variation distance of the marginal to P
         if res < tol:
-            m.lam = lam
+            m.lam, m.qh_prev = lam, qh
             return lam, res, it
         hess = (pi * zw[:, None]).T @ pi
         hess = np.diag(marg) - hess + np.outer(p, p)
@@ -124,11 +132,14 @@ def solve_lagrange(m: Measure, qh: float, z, zw, tol=1e-12, maxiter=200):
         t = 1.0
         for _ in range(40):  # backtracking on the convex dual
             new_val, new_pi = dual(lam + t * step)
-            if new_val <= val + 1e-4 * t * (grad @ step) or t < 1e-10:
+            # near the optimum the decrease is below the rounding of the dual's value:
+            # the Armijo test is then noise, and the full Newton step is taken
+            if (new_val <= val + 1e-4 * t * (grad @ step) or abs(grad @ step) < 1e-13 * (1 + abs(val))
+                    or t < 1e-10):
                 break
             t *= 0.5
         lam, val, pi = lam + t * step, new_val, new_pi
-    m.lam = lam
+    m.lam, m.qh_prev = lam, qh
     res = np.sum(np.abs(zw @ pi - p))
     if res < 1e-8:
         return lam, res, maxiter
@@ -190,18 +201,41 @@ def measures_of(prior, n_nodes: int = 64):
     return out
 
 
-def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_bracket=(1e-8, 1e9)) -> RSPoint:
-    """The RS saddle point at given alpha: brentq on log qh of alpha(qh) - alpha."""
-    lo, hi = np.log(qh_bracket[0]), np.log(qh_bracket[1])
+def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=None,
+                   qh_min=1e-9, qh_max=1e8) -> RSPoint:
+    """The RS saddle point at given alpha, solving alpha(qh) = alpha (alpha(qh) increases).
+    With `qh_guess` (continuation along a curve) a secant iteration on log qh is tried first;
+    otherwise, or if it fails, qh is bracketed by x4 steps and brentq finishes.  ValueError if
+    alpha lies beyond what qh <= qh_max resolves (alpha too close to alpha_rs, q -> 1)."""
 
     def gap(lq):
         return rs_point(measures, float(np.exp(lq)), kappa, shannon).alpha - alpha
 
+    if qh_guess is not None and qh_min < qh_guess < qh_max:
+        try:
+            sol = optimize.root_scalar(gap, x0=np.log(qh_guess), x1=np.log(qh_guess) + 0.05,
+                                       method="secant", xtol=1e-11, rtol=1e-12, maxiter=30)
+            if sol.converged and np.log(qh_min) < sol.root < np.log(qh_max):
+                pt = rs_point(measures, float(np.exp(sol.root)), kappa, shannon)
+                if abs(pt.alpha - alpha) <= 1e-9 * max(1.0, alpha):
+                    return pt
+        except (ConvergenceError, FloatingPointError, OverflowError):
+            pass
+    lo = np.log(qh_min)
     if gap(lo) > 0:
-        raise ValueError(f"alpha={alpha} is below the smallest alpha resolved (qh >= {qh_bracket[0]})")
-    if gap(hi) < 0:
-        raise ValueError(f"alpha={alpha} is beyond the RS capacity (q -> 1)")
-    lq = optimize.brentq(gap, lo, hi, xtol=1e-13, rtol=1e-13)
+        raise ValueError(f"alpha={alpha} is below the smallest alpha resolved (qh >= {qh_min})")
+    hi = np.log(min(1.0, qh_max))
+    while True:
+        try:
+            g = gap(hi)
+        except ConvergenceError:
+            g = None
+        if g is not None and g >= 0:
+            break
+        if g is None or hi >= np.log(qh_max):
+            raise ValueError(f"alpha={alpha} is beyond the resolved range (q -> 1, alpha_rs)")
+        lo, hi = hi, min(hi + np.log(4.0), np.log(qh_max))
+    lq = optimize.brentq(gap, lo, hi, xtol=1e-11, rtol=1e-12)
     return rs_point(measures, float(np.exp(lq)), kappa, shannon)
 
 

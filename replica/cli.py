@@ -1,0 +1,186 @@
+"""Command line: `replica capacity`, `replica curve`, `replica priors`.
+
+Bad input (prior specs, ranges, precision) prints one line `replica: error: ...` and exits
+with status 2; no tracebacks for user errors.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+
+import mpmath as mp
+
+from .capacity import capacity, curve
+from .priors import PriorError, describe_families, prior as parse_prior
+
+CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
+               "margin kappa against that norm, alpha = P/N (THEORY.md sec. 1)")
+
+PRIOR_HELP = """Prior spec (the same strings work in the Python API, replica.prior(SPEC)):
+
+  family[:name=value,...]   e.g. lognormal:sigma=1   ternary:f0=0.5
+                                 discrete:values=-1|0|2,probs=0.25|0.5|0.25
+%s
+
+  mixture / groups terms: [weight*][-]family[(name=value,...)] joined by '+',
+  e.g. groups:0.8*lognormal(sigma=1)+0.2*-lognormal(sigma=0.5) ('-' = inhibitory).
+  density formulas: numbers, w, + - * / ^, ( ), pi, e and the functions
+  exp log sqrt abs sin cos tan sinh cosh tanh erf erfc gamma max min heaviside step sign.
+"""
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse_range(text: str, name: str, lo_ok=0.0):
+    """'0.5' -> [0.5]; 'a:b:n' -> n evenly spaced values from a to b inclusive."""
+    parts = text.split(":")
+    try:
+        if len(parts) == 1:
+            vals = [float(parts[0])]
+        elif len(parts) == 3:
+            a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
+            if n < 1 or n > 100000:
+                raise UsageError(f"{name}: the number of points must be between 1 and 100000, got {n}")
+            vals = [a + (b - a) * i / (n - 1) for i in range(n)] if n > 1 else [a]
+        else:
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"{name} must be a number or start:stop:count, got '{text}'") from None
+    for v in vals:
+        if not math.isfinite(v) or v < lo_ok:
+            raise UsageError(f"{name} must be finite and >= {lo_ok:g}, got {v:g}")
+    return vals, len(parts) == 3
+
+
+def _kappa_values(text):
+    vals, is_sweep = parse_range(text, "kappa")
+    if not is_sweep:  # keep the user's decimal exactly at high precision
+        return [mp.mpf(text)], False
+    return [mp.mpf(repr(v)) for v in vals], True
+
+
+def cmd_capacity(args):
+    kappas, sweep = _kappa_values(args.kappa)
+    p = parse_prior(args.prior)
+    results = capacity(p, kappas, dps=args.dps)
+    if args.json:
+        payload = [r.to_dict() for r in results]
+        print(json.dumps(payload if sweep else payload[0], indent=None if sweep else 2))
+        return
+    print(f"prior: {p.spec}   precision: {args.dps} digits")
+    print(CONVENTIONS)
+    if not sweep:
+        r = results[0]
+        d = r.to_dict()
+        print(f"kappa              = {d['kappa']}")
+        print(f"alpha_c            = {d['alpha_c']}   (capacity; error estimate {d['error_estimate']})")
+        print(f"alpha_rs           = {d['alpha_rs']}   (q -> 1, E3)")
+        if r.alpha_entropy_zero is not None:
+            print(f"alpha_entropy_zero = {d['alpha_entropy_zero']}   (RS entropy vanishes, E4)")
+        if r.alpha_at is not None:
+            print(f"alpha_AT           = {r.alpha_at:.10g}   (RS unstable beyond, float64)")
+        print(f"W2(P, N(0,1))      = {d['w2_distance']}")
+        print(f"E z T(z)           = {d['ez_transport']}   (alpha_c = alpha_Gardner (E zT)^2)")
+        print(f"method: {r.method}")
+        return
+    digits = min(args.dps, 20)
+    print(f"{'kappa':>10} {'alpha_c':>{digits + 6}} {'alpha_rs':>{digits + 6}} {'error':>9}")
+    for r in results:
+        ent = "" if r.alpha_entropy_zero is None else "  (entropy zero)"
+        print(f"{mp.nstr(r.kappa, 6):>10} {mp.nstr(r.alpha_c, digits):>{digits + 6}} "
+              f"{mp.nstr(r.alpha_rs, digits):>{digits + 6}} {mp.nstr(r.error_estimate, 2):>9}{ent}")
+
+
+def cmd_curve(args):
+    kappa, sweep = parse_range(args.kappa, "kappa")
+    if sweep:
+        raise UsageError("curve takes one kappa")
+    alphas, _ = parse_range(args.alpha, "alpha")
+    p = parse_prior(args.prior)
+    pts = curve(p, kappa[0], alphas, n_nodes=args.nodes)
+    if args.json:
+        print(json.dumps({"prior": p.spec, "kappa": kappa[0], "points": [pt.to_dict() for pt in pts]},
+                         default=lambda x: None))
+        return
+    print(f"prior: {p.spec}   kappa: {kappa[0]:g}   (float64; RS saddle point E1-E2)")
+    print(CONVENTIONS)
+    print("free entropy is relative to the prior (0 at alpha = 0); 'entropy' counts discrete configurations (E4)")
+    print(f"{'alpha':>8} {'q':>14} {'qh':>12} {'free_entropy':>14} {'entropy':>12} {'AT eig':>9} {'q error':>9}")
+    for pt in pts:
+        if pt.status != "ok":
+            print(f"{pt.alpha:8.4f}   {pt.status}")
+            continue
+        ent = "" if pt.entropy is None else f"{pt.entropy:12.6f}"
+        at = "" if pt.at_eigenvalue is None else f"{pt.at_eigenvalue:9.4f}"
+        print(f"{pt.alpha:8.4f} {pt.q:14.10f} {pt.qh:12.5g} {pt.free_entropy:14.8f} {ent:>12} {at:>9} {pt.q_error:9.1e}")
+
+
+def cmd_priors(args):
+    if args.spec:
+        p = parse_prior(args.spec)
+        with mp.workdps(15):
+            m1, m2 = p.moment(1), p.moment(2)
+        print(f"{p.spec}: E w = {mp.nstr(m1, 10)}, E w^2 = {mp.nstr(m2, 10)} (rescaled to 1 by the solvers)")
+        return
+    print(PRIOR_HELP % describe_families())
+
+
+def build_parser():
+    ap = argparse.ArgumentParser(
+        prog="replica",
+        description="Replica theory of perceptrons with constrained weight distributions "
+                    "(Zhong, Sorscher, Lee, Sompolinsky 2022).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'replica priors' for the prior spec grammar.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("capacity", help="capacity alpha_c(kappa) (E3, E4) at chosen precision",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Capacity of a perceptron whose weight distribution is constrained to the prior.\n"
+                                   "Continuous priors: alpha_c = alpha_rs (E3). Discrete priors: alpha_c is where the\n"
+                                   "RS entropy vanishes (E4); alpha_rs and the AT point are reported too.",
+                       epilog=PRIOR_HELP % describe_families())
+    c.add_argument("--prior", required=True, help="prior spec, e.g. lognormal:sigma=1 (see below)")
+    c.add_argument("--kappa", default="0", help="margin kappa >= 0, or a sweep start:stop:count (default 0)")
+    c.add_argument("--dps", type=int, default=30, help="decimal digits of precision (default 30)")
+    c.add_argument("--json", action="store_true", help="print JSON (numbers as strings with all digits)")
+    c.set_defaults(func=cmd_capacity)
+    k = sub.add_parser("curve", help="q(alpha) and free entropy along alpha (E1-E2), float64",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=PRIOR_HELP % describe_families())
+    k.add_argument("--prior", required=True, help="prior spec")
+    k.add_argument("--kappa", default="0", help="margin kappa >= 0 (default 0)")
+    k.add_argument("--alpha", default="0:1.5:31", help="alpha values start:stop:count (default 0:1.5:31)")
+    k.add_argument("--nodes", type=int, default=64, help="nodes discretising a continuous prior (default 64)")
+    k.add_argument("--json", action="store_true", help="print JSON")
+    k.set_defaults(func=cmd_curve)
+    pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
+    pr.add_argument("spec", nargs="?", help="a prior spec to describe")
+    pr.set_defaults(func=cmd_priors)
+    return ap
+
+
+def main(argv=None):
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if getattr(args, "nodes", 64) < 4 or getattr(args, "nodes", 64) > 2000:
+        ap.exit(2, "replica: error: --nodes must be between 4 and 2000\n")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            args.func(args)
+    except (PriorError, UsageError) as exc:
+        ap.exit(2, f"replica: error: {exc}\n")
+    except ArithmeticError as exc:  # a solver that did not converge says so, with status 3
+        ap.exit(3, f"replica: solver did not converge: {exc}\n")
+    except KeyboardInterrupt:
+        ap.exit(130, "interrupted\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
