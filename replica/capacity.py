@@ -19,8 +19,13 @@ from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 from .priors import PriorError, prior as parse_prior
 
 
-def _as_prior(p):
-    return parse_prior(p) if isinstance(p, str) else p
+def _as_prior(p, dps=15):
+    """Specs are built at the working precision: constructors derive constants (E/I balance,
+    normalisations) when called.  A prior object passed in keeps the precision it was made at."""
+    if isinstance(p, str):
+        with mp.workdps(dps + 10):
+            return parse_prior(p)
+    return p
 
 
 def check_kappa(kappa):
@@ -90,7 +95,7 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
     for k in kappas:
         check_kappa(k)
     check_dps(dps)
-    p = _as_prior(prior)
+    p = _as_prior(prior, dps)
     e3 = capacity_e3(p, [mp.mpf(str(k)) if isinstance(k, float) else k for k in kappas], dps)
     out = []
     discrete = p.is_discrete and not p.empirical

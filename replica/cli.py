@@ -66,8 +66,8 @@ def _kappa_values(text):
 
 def cmd_capacity(args):
     kappas, sweep = _kappa_values(args.kappa)
-    p = parse_prior(args.prior)
-    results = capacity(p, kappas, dps=args.dps)
+    results = capacity(args.prior, kappas, dps=args.dps)
+    p = results[0]
     if args.json:
         payload = [r.to_dict() for r in results]
         print(json.dumps(payload if sweep else payload[0], indent=None if sweep else 2))

@@ -82,9 +82,10 @@ def _tail_cut(tail):
     """x > 0 where the tail mass falls below eps^2: the integrand psi(F) <= F sqrt(2 log 1/F)
     contributes less than the working precision beyond it (and tanh-sinh on an infinite
     range would evaluate the CDF at |w| ~ 1e100)."""
-    x, tiny = mp.mpf(1), mp.eps ** 2
+    x, tiny = mp.mpf(2), mp.eps ** 2
     for _ in range(400):
-        if tail(x) < tiny:
+        # probe several points: an integrand like z (1 + z) phi(z) vanishes at one z
+        if all(tail(x * c) < tiny for c in (1, mp.mpf("1.1"), mp.mpf("1.3"), mp.mpf("1.7"), 2)):
             return x
         x *= mp.mpf(1.25)
     raise ArithmeticError("prior tails decay too slowly for the transport integral")

@@ -38,7 +38,8 @@ def number(text: str, name: str = "value"):
     text = text.strip()
     if not _NUMBER_RE.match(text):
         raise PriorError(f"{name}: '{text}' is not a number")
-    return mp.mpf(text)
+    with mp.workdps(1100):  # keep every digit the user typed, whatever dps is used later
+        return mp.mpf(text)
 
 
 def split_top(text: str, sep: str):

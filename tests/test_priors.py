@@ -1,0 +1,141 @@
+"""Prior specs: grammar, validation, moments, transport identities (THEORY.md sec. 1, E3)."""
+import mpmath as mp
+import numpy as np
+import pytest
+
+import replica
+from replica.priors import GroupPrior, PriorError
+from solvers.transport import ez_transport, w2_to_gaussian
+
+
+@pytest.mark.parametrize("spec, m1, m2", [
+    ("gaussian", 0, 1),
+    ("gaussian:mean=1,std=2", 1, 5),
+    ("binary", 0, 1),
+    ("binary:p=0.75", "0.5", 1),
+    ("ternary:f0=0.2", 0, "0.8"),
+    ("rectified", lambda: 1 / mp.sqrt(2 * mp.pi), "0.5"),
+    ("halfnormal", lambda: mp.sqrt(2 / mp.pi), 1),
+    ("lognormal:sigma=0.5", lambda: mp.exp(mp.mpf("0.125")), lambda: mp.exp(mp.mpf("0.5"))),
+    ("uniform", 0, lambda: mp.mpf(1) / 3),
+    ("laplace:scale=2", 0, 8),
+    ("exponential:rate=2", "0.5", "0.5"),
+    ("gamma:k=3,theta=2", 6, 48),
+    ("discrete:values=-1|0|2,probs=0.25|0.5|0.25", "0.25", "1.25"),
+    ("mixture:0.5*gaussian+0.5*binary", 0, 1),
+    ("mixture:0.5*halfnormal+0.5*-halfnormal", 0, 1),
+])
+def test_moments(spec, m1, m2):
+    mp.mp.dps = 30
+    p = replica.prior(spec)
+    m1, m2 = (m() if callable(m) else mp.mpf(m) for m in (m1, m2))
+    assert abs(p.moment(1) - m1) < mp.mpf(10) ** -25
+    assert abs(p.moment(2) - m2) < mp.mpf(10) ** -25
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("nosuch", "unknown prior family 'nosuch'"),
+    ("lognormal:sigma=0", "sigma must be > 0"),
+    ("lognormal:sigma=-1", "sigma must be > 0"),
+    ("gaussian:std=-2", "std must be > 0"),
+    ("gaussian:sigma=1", "unknown parameter 'sigma'"),
+    ("lognormal:sigma=x", "not a number"),
+    ("discrete:values=1|2,probs=0.3|0.3", "sum to 1"),
+    ("discrete:values=1|2,probs=1.5|-0.5", "non-negative"),
+    ("discrete:values=1|2|3,probs=0.5|0.5", "as many values as probs"),
+    ("ternary:f0=1.5", "f0 must be in"),
+    ("binary:p=1", "p must be in"),
+    ("mixture:0.5*gaussian+0.6*binary", "weights must sum to 1"),
+    ("mixture:0.5*gaussian 0.5*binary", "expected '+'"),
+    ("density:expr=exp(w)", "not normalisable"),
+    ("density:expr=w,support=-1|1", "negative"),
+    ("density:expr=import os", "density formula"),
+    ("file:/no/such/file.csv", "not found"),
+    ("", "empty prior spec"),
+    ("ei:fE=1.2", "fE must be in"),
+    ("gaussian:mean=1,mean=2", "given twice"),
+])
+def test_bad_specs_raise_one_clear_value_error(spec, fragment):
+    with pytest.raises(PriorError) as err:
+        replica.prior(spec)
+    assert isinstance(err.value, ValueError)
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_files(tmp_path):
+    rng = np.random.default_rng(0)
+    data = rng.lognormal(0, 1, 2000)
+    np.save(tmp_path / "w.npy", data)
+    np.savetxt(tmp_path / "w.csv", data, delimiter=",")
+    a, b = replica.prior(f"file:{tmp_path}/w.npy"), replica.prior(f"file:{tmp_path}/w.csv")
+    assert a.empirical and len(a.values) == 2000
+    assert abs(a.moment(2) - np.mean(data ** 2)) < 1e-10 * np.mean(data ** 2)
+    assert abs(a.moment(2) - b.moment(2)) < 1e-9 * a.moment(2)
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(PriorError, match="empty"):
+        replica.prior(f"file:{tmp_path}/empty.csv")
+    (tmp_path / "bad.csv").write_text("1, 2, x")
+    with pytest.raises(PriorError, match="not a list of numbers"):
+        replica.prior(f"file:{tmp_path}/bad.csv")
+
+
+@pytest.mark.parametrize("spec", ["lognormal:sigma=0.7", "gaussian", "uniform", "laplace", "exponential"])
+def test_ez_transport_z_space_equals_w_space(spec):
+    """Stein: E z T(z) = int psi(F(w)) dw; the two quadratures agree to the working precision."""
+    mp.mp.dps = 30
+    p = replica.prior(spec)
+    part = p.parts[0]
+    zspace = ez_transport(p)
+    wspace = ez_transport(replica.prior(f"mixture:1*{spec.replace(':', '(').replace(',', ',')}{')' if ':' in spec else ''}"))
+    assert p.has_closed_transport and part.has_closed_transport
+    assert abs(zspace - wspace) < mp.mpf(10) ** -26
+
+
+def test_transport_map_pushes_gaussian_to_prior():
+    mp.mp.dps = 25
+    p = replica.prior("gamma:k=2")
+    for z in (-3, -0.5, 0, 1, 4):
+        w = p.transport(z)
+        assert abs(p.cdf(w) - mp.ncdf(z)) < mp.mpf(10) ** -20
+
+
+def test_w2_identity_and_closed_forms():
+    """W2^2 = E T^2 + 1 - 2 E zT; lognormal: E zT = sigma e^{sigma^2/2} exactly."""
+    mp.mp.dps = 30
+    s = mp.mpf("0.8")
+    p = replica.prior("lognormal:sigma=0.8")
+    assert abs(ez_transport(p) - s * mp.exp(s ** 2 / 2)) < mp.mpf(10) ** -27
+    assert abs(w2_to_gaussian(replica.prior("gaussian"))) < mp.mpf(10) ** -14  # sqrt of ~eps
+    # N(1, 1): T(z) = 1 + z, W2 = 1
+    assert abs(w2_to_gaussian(replica.prior("gaussian:mean=1")) - 1) < mp.mpf(10) ** -12
+
+
+def test_negation_is_a_mirror():
+    mp.mp.dps = 20
+    p = replica.prior("lognormal:sigma=0.5")
+    n = p.negated()
+    for w in (mp.mpf("0.3"), mp.mpf(2)):
+        assert abs(n.cdf(-w) - p.sf(w)) < mp.mpf(10) ** -18
+    assert abs(ez_transport(n) - ez_transport(p)) < mp.mpf(10) ** -15
+
+
+def test_groups_and_ei_balance():
+    mp.mp.dps = 30
+    g = replica.prior("ei:fE=0.8,sigmaE=1,sigmaI=0.5")
+    assert isinstance(g, GroupPrior)
+    (fe, pe), (fi, pi) = g.groups
+    # E/I balance f_E E|w_E| = f_I E|w_I| and unit second moment overall (E3)
+    assert abs(fe * pe.moment(1) + fi * pi.moment(1)) < 1e-25
+    assert abs(g.moment(2) - 1) < 1e-25
+    with pytest.raises(PriorError, match="must sum to 1"):
+        replica.prior("groups:0.7*gaussian+0.2*binary")
+
+
+def test_sampling_matches_moments():
+    rng = np.random.default_rng(1)
+    for spec in ("rectified", "ternary:f0=0.3", "lognormal:sigma=0.5", "mixture:0.3*gaussian+0.7*binary"):
+        p = replica.prior(spec)
+        x = p.sample(200000, rng)
+        m2 = float(p.moment(2))
+        assert abs(np.mean(x ** 2) - m2) < 5 * np.std(x ** 2) / np.sqrt(len(x))
