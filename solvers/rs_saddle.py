@@ -28,36 +28,46 @@ from .energetic import energetic_terms
 from .gaussian import phi
 
 Z_REACH = 9.0          # |z| beyond 9 carries < 1e-18 of the Gaussian mass
-MAX_Z_NODES = 3001
 
 
 class ConvergenceError(ArithmeticError):
     """The saddle-point solve did not reach its tolerance."""
 
 
-def z_grid(qh: float, gap: float):
-    """Trapezoid nodes for E_z: the posterior switches between atoms a gap apart over a
-    z-width ~ 1 / (sqrt(qh) gap) (complex poles at distance ~ pi / (2 sqrt(qh) gap)); a step
-    of a quarter of that width gives trapezoid errors ~ exp(-20)."""
-    h = min(0.05, 0.45 / (np.sqrt(max(qh, 1e-300)) * max(gap, 1e-12)))
-    n = int(min(MAX_Z_NODES, 2 * np.ceil(Z_REACH / h) + 1))
-    z = np.linspace(-Z_REACH, Z_REACH, n)
-    w = phi(z)
-    return z, w / w.sum()
+PANEL = 0.5            # base Gauss-Legendre panel width in z
+GL_ORDER = 10
 
 
-def _bulk_gap(w, p):
-    """Largest gap between neighbouring nodes whose hand-over lies in the bulk, |z| < ~4.9
-    (F in (1e-6, 1 - 1e-6)); sharper hand-overs further out carry < 1e-6 of the mass and
-    would make the grid of heavy-tailed priors (lognormal) grow without bound."""
-    cdf = np.cumsum(p)
-    inside = (cdf > 1e-6) & (cdf < 1 - 1e-6)
-    idx = np.flatnonzero(inside)
-    if len(w) < 2:
-        return 1.0
-    lo, hi = (idx[0], idx[-1] + 1) if len(idx) else (0, len(w) - 1)
-    gaps = np.diff(w[max(lo - 1, 0):min(hi + 1, len(w))])
-    return float(gaps.max()) if len(gaps) else 1.0
+def z_grid(m: "Measure", qh: float, lam):
+    """Gauss-Legendre panels for E_z when the posterior hands over between atoms.
+
+    Atoms j and k are equally likely at z_jk = (a_j - a_k) / (sqrt(qh) (w_k - w_j)), with
+    a = log p + lambda - qh w^2 / 2, and the hand-over has z-width 1 / (sqrt(qh) |w_k - w_j|),
+    which shrinks like 1/sqrt(qh).  Base panels of width PANEL are refined around each
+    hand-over by panels of twice its width doubling outwards, so the rule stays spectrally
+    accurate at any qh (a uniform grid would need ~1e4+ nodes at qh ~ 1e5)."""
+    sq = np.sqrt(qh)
+    a = m.logp + lam - 0.5 * qh * m.w ** 2
+    if len(m.w) <= 12:  # few atoms: every pair, a middle atom may never dominate
+        j, k = np.triu_indices(len(m.w), 1)
+    else:
+        j, k = np.arange(len(m.w) - 1), np.arange(1, len(m.w))
+    dw = m.w[k] - m.w[j]
+    ok = dw > 0
+    zc = (a[j][ok] - a[k][ok]) / (sq * dw[ok])
+    width = 1.0 / (sq * dw[ok])
+    sel = (np.abs(zc) < Z_REACH) & (2 * width < PANEL)
+    edges = [np.linspace(-Z_REACH, Z_REACH, int(2 * Z_REACH / PANEL) + 1)]
+    for c, wd in zip(zc[sel], width[sel]):
+        steps = 2 * wd * 2.0 ** np.arange(0, max(1, int(np.ceil(np.log2(PANEL / (2 * wd)))) + 1))
+        edges.append(c + np.concatenate([[0.0], steps, -steps]))
+    e = np.unique(np.clip(np.concatenate(edges), -Z_REACH, Z_REACH))
+    e = e[np.concatenate([[True], np.diff(e) > 1e-12])]
+    x, w = np.polynomial.legendre.leggauss(GL_ORDER)
+    half, mid = 0.5 * np.diff(e), 0.5 * (e[1:] + e[:-1])
+    z = (mid[:, None] + half[:, None] * x[None, :]).ravel()
+    zw = (half[:, None] * w[None, :]).ravel() * phi(z)
+    return z, zw / zw.sum()
 
 
 @dataclasses.dataclass
@@ -97,6 +107,20 @@ def _asymptotic_lagrange(m: Measure, qh: float):
     return lam - m.p @ lam
 
 
+def _start_lagrange(m: "Measure", qh: float, score=None):
+    """Best start among: the previous solution, it carried to the new qh along the q -> 1
+    scaling (lambda - qh w^2/2 + log p grows like sqrt(qh)), and the q -> 1 asymptote.
+    Without a score (no grid yet) the carried or asymptotic guess is used."""
+    cands = [_asymptotic_lagrange(m, qh)]
+    if m.qh_prev:
+        base = m.lam - 0.5 * m.qh_prev * m.w ** 2 + m.logp
+        cands.insert(0, base * np.sqrt(qh / m.qh_prev) + 0.5 * qh * m.w ** 2 - m.logp)
+        cands.append(m.lam.copy())
+    if score is None:
+        return cands[0]
+    return min(cands, key=score)
+
+
 def solve_lagrange(m: Measure, qh: float, z, zw, tol=1e-12, maxiter=200):
     """lambda with E_z p(w_j | z) = p_j (E2 marginal); returns (lambda, residual, iterations)."""
     p = m.p
@@ -105,13 +129,7 @@ def solve_lagrange(m: Measure, qh: float, z, zw, tol=1e-12, maxiter=200):
         logz, pi = _posterior(m, lm, qh, z)
         return -(p @ lm) + zw @ logz + 0.5 * (p @ lm) ** 2, pi
 
-    # start from the best of: the previous solution, it carried to the new qh along the
-    # q -> 1 scaling (lambda - qh w^2/2 + log p grows like sqrt(qh)), and the q -> 1 asymptote
-    cands = [m.lam.copy(), _asymptotic_lagrange(m, qh)]
-    if m.qh_prev:
-        base = m.lam - 0.5 * m.qh_prev * m.w ** 2 + m.logp
-        cands.append(base * np.sqrt(qh / m.qh_prev) + 0.5 * qh * m.w ** 2 - m.logp)
-    lam = min(cands, key=lambda lm: dual(lm)[0])
+    lam = _start_lagrange(m, qh, lambda lm: dual(lm)[0])
     for _ in range(3):  # Sinkhorn/IPF warm-up
         _, pi = _posterior(m, lam, qh, z)
         lam += np.log(p) - np.log(np.maximum(zw @ pi, 1e-300))
@@ -167,8 +185,14 @@ def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) ->
     q = f_ent = var2 = 0.0
     worst = 0.0
     for m in measures:
-        z, zw = z_grid(qh, _bulk_gap(m.w, m.p))
+        # grid from the current multipliers, solve, and once more from the solved ones
+        # (the hand-over points move with lambda)
+        z, zw = z_grid(m, qh, _start_lagrange(m, qh))
         lam, res, _ = solve_lagrange(m, qh, z, zw)
+        z2, zw2 = z_grid(m, qh, lam)
+        if len(z2) != len(z) or np.max(np.abs(z2 - z)) > 1e-9:
+            z, zw = z2, zw2
+            lam, res, _ = solve_lagrange(m, qh, z, zw)
         logz, pi = _posterior(m, lam, qh, z)
         mean = pi @ m.w
         var = pi @ m.w ** 2 - mean ** 2
