@@ -72,7 +72,7 @@ def cmd_capacity(args):
         payload = [r.to_dict() for r in results]
         print(json.dumps(payload if sweep else payload[0], indent=None if sweep else 2))
         return
-    print(f"prior: {p.spec}   precision: {args.dps} digits")
+    print(f"prior: {p.prior}   precision: {args.dps} digits")
     print(CONVENTIONS)
     if not sweep:
         r = results[0]

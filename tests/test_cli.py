@@ -1,0 +1,79 @@
+"""The command line: JSON keys, sweeps, and one-line errors with exit status 2."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from replica.cli import main
+
+KEYS = {"prior", "kappa", "dps", "alpha_c", "alpha_rs", "alpha_entropy_zero", "w2_distance", "error_estimate"}
+
+
+def run(capsys, *argv):
+    try:
+        rc = main(list(argv))
+    except SystemExit as exc:
+        rc = exc.code
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_capacity_json(capsys):
+    rc, out, _ = run(capsys, "capacity", "--prior", "lognormal:sigma=1", "--dps", "40", "--json")
+    assert rc == 0
+    d = json.loads(out)
+    assert KEYS <= set(d)
+    assert d["alpha_c"].startswith("0.73575888234288464319104754032292") and len(d["alpha_c"]) == 42
+    assert d["alpha_entropy_zero"] is None and d["dps"] == 40
+
+
+def test_capacity_sweep_json_and_table(capsys):
+    rc, out, _ = run(capsys, "capacity", "--prior", "gaussian", "--kappa", "0:2:5", "--json")
+    rows = json.loads(out)
+    assert rc == 0 and len(rows) == 5 and all(KEYS <= set(r) for r in rows)
+    assert float(rows[0]["alpha_c"]) == 2.0 and abs(float(rows[-1]["alpha_c"]) - 0.2002310156) < 1e-9
+    rc, out, _ = run(capsys, "capacity", "--prior", "gaussian", "--kappa", "0:1:3")
+    assert rc == 0 and "alpha_c" in out and len(out.strip().splitlines()) == 6
+
+
+def test_binary_reports_both_capacities(capsys):
+    rc, out, _ = run(capsys, "capacity", "--prior", "binary", "--dps", "12", "--json")
+    d = json.loads(out)
+    assert abs(float(d["alpha_c"]) - 0.833078599739579) < 1e-12 and len(d["alpha_c"]) == 14
+    assert abs(float(d["alpha_rs"]) - 1.27323954473516) < 1e-11  # 12 significant digits
+    assert d["alpha_entropy_zero"] == d["alpha_c"]
+
+
+def test_curve(capsys):
+    rc, out, _ = run(capsys, "curve", "--prior", "gaussian", "--alpha", "0:2:5", "--json")
+    d = json.loads(out)
+    assert rc == 0 and len(d["points"]) == 5
+    assert abs(d["points"][0]["q"]) < 1e-20 and d["points"][-1]["status"].startswith("beyond")
+    rc, out, _ = run(capsys, "curve", "--prior", "binary", "--alpha", "0.5")
+    assert rc == 0 and "entropy" in out
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["capacity", "--prior", "nosuch"], "unknown prior family"),
+    (["capacity", "--prior", "lognormal:sigma=-1"], "sigma must be > 0"),
+    (["capacity", "--prior", "discrete:values=1|2,probs=0.5|0.6"], "sum to 1"),
+    (["capacity", "--prior", "gaussian", "--kappa", "-1"], "kappa"),
+    (["capacity", "--prior", "gaussian", "--kappa", "0:1"], "start:stop:count"),
+    (["capacity", "--prior", "gaussian", "--dps", "3"], "dps"),
+    (["capacity", "--prior", "density:expr=exp(w)"], "not normalisable"),
+    (["capacity", "--prior", "density:expr=__import__('os')"], "not allowed"),
+    (["capacity", "--prior", "file:/nonexistent.npy"], "not found"),
+    (["curve", "--prior", "gaussian", "--alpha", "-1"], "alpha"),
+])
+def test_bad_input_is_one_line_exit_2(capsys, argv, fragment):
+    rc, out, err = run(capsys, *argv)
+    assert rc == 2
+    assert fragment in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_console_script_help():
+    out = subprocess.run([sys.executable, "-m", "replica.cli", "capacity", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "--kappa" in out and "lognormal" in out and "mixture" in out
