@@ -67,7 +67,7 @@ def z_grid(m: "Measure", qh: float, lam):
     half, mid = 0.5 * np.diff(e), 0.5 * (e[1:] + e[:-1])
     z = (mid[:, None] + half[:, None] * x[None, :]).ravel()
     zw = (half[:, None] * w[None, :]).ravel() * phi(z)
-    return z, zw / zw.sum()
+    return z, zw / zw.sum(), (zc[sel], width[sel])
 
 
 @dataclasses.dataclass
@@ -187,10 +187,11 @@ def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) ->
     for m in measures:
         # grid from the current multipliers, solve, and once more from the solved ones
         # (the hand-over points move with lambda)
-        z, zw = z_grid(m, qh, _start_lagrange(m, qh))
+        z, zw, (zc, wd) = z_grid(m, qh, _start_lagrange(m, qh))
         lam, res, _ = solve_lagrange(m, qh, z, zw)
-        z2, zw2 = z_grid(m, qh, lam)
-        if len(z2) != len(z) or np.max(np.abs(z2 - z)) > 1e-9:
+        z2, zw2, (zc2, wd2) = z_grid(m, qh, lam)
+        # re-solve on the new grid unless every refined hand-over stayed within a quarter width
+        if len(zc2) != len(zc) or (len(zc) and np.max(np.abs(zc2 - zc) / wd2) > 0.25):
             z, zw = z2, zw2
             lam, res, _ = solve_lagrange(m, qh, z, zw)
         logz, pi = _posterior(m, lam, qh, z)

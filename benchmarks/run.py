@@ -1,0 +1,137 @@
+"""Benchmarks for issue 3: times and speed-ups over naive scipy.quad loops.
+
+    python benchmarks/run.py            # all three sections
+    python benchmarks/run.py --quick    # fewer families / points
+
+1. alpha_c at 30 digits for each built-in family (E3, error estimated by a dps+10 rerun),
+   next to a naive float64 scipy.quad of E z T(z) with scipy's ppf (15 digits at best).
+2. a 200-point kappa sweep in double precision: prior factors once + vectorised I(kappa),
+   against scipy.quad for E zT, E T^2 and I(kappa) at every kappa.
+3. a 50-point q(alpha) curve (binary and rectified priors), against a naive damped fixed
+   point of E2 with scipy.quad integrals (binary only: lambda = 0 by symmetry there).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import mpmath as mp
+import numpy as np
+from scipy import integrate, special, stats
+
+import replica
+from solvers.capacity import capacity_e3, capacity_e3_np
+
+FAMILIES = ["gaussian", "binary", "ternary", "rectified", "halfnormal", "lognormal:sigma=1", "uniform",
+            "laplace", "exponential", "gamma:k=2", "discrete:values=-1|0|2,probs=0.25|0.5|0.25",
+            "ei:fE=0.8,sigmaE=1,sigmaI=1"]
+NAIVE_PPF = {"gaussian": stats.norm.ppf, "lognormal:sigma=1": stats.lognorm(1).ppf,
+             "uniform": stats.uniform(-1, 2).ppf, "laplace": stats.laplace.ppf,
+             "exponential": stats.expon.ppf, "gamma:k=2": stats.gamma(2).ppf,
+             "halfnormal": stats.halfnorm.ppf}
+
+
+def timed(fn, repeat=1):
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def naive_alpha(ppf, kappa):
+    # |z| <= 8: beyond, ndtr(z) rounds to 1 and the float64 ppf returns inf
+    ez = integrate.quad(lambda z: z * ppf(special.ndtr(z)) * stats.norm.pdf(z), -8, 8, limit=200)[0]
+    et2 = integrate.quad(lambda z: ppf(special.ndtr(z)) ** 2 * stats.norm.pdf(z), -8, 8, limit=200)[0]
+    ik = integrate.quad(lambda t: (t + kappa) ** 2 * stats.norm.pdf(t), -kappa, np.inf)[0]
+    return ez ** 2 / (et2 * ik)
+
+
+def section_e3(families):
+    print("\n1. alpha_c(kappa=0) at 30 digits (E3), one fresh computation per family")
+    print(f"{'prior':44s} {'time [s]':>9} {'alpha_c':>34} {'error':>8} {'naive f64 [s]':>13}")
+    for spec in families:
+        p = replica.prior(spec)
+        t, res = timed(lambda: capacity_e3(p, [0], 30)[0])
+        naive = ""
+        if spec in NAIVE_PPF:
+            tn, _ = timed(lambda: naive_alpha(NAIVE_PPF[spec], 0.0))
+            naive = f"{tn:13.4f}"
+        print(f"{spec:44s} {t:9.3f} {mp.nstr(res.alpha_c, 30):>34} {mp.nstr(res.error, 1):>8} {naive}")
+
+
+def section_sweep():
+    print("\n2. 200-point kappa sweep in double precision (lognormal:sigma=1)")
+    kappas = np.linspace(0, 3, 200)
+    p = replica.prior("lognormal:sigma=1")
+    t_fast, fast = timed(lambda: capacity_e3_np(p, kappas), repeat=3)
+    ppf = NAIVE_PPF["lognormal:sigma=1"]
+    t_naive, naive = timed(lambda: np.array([naive_alpha(ppf, k) for k in kappas]))
+    print(f"   ours  : {t_fast * 1e3:8.2f} ms total, {t_fast / 200 * 1e6:8.1f} us/point")
+    print(f"   naive : {t_naive * 1e3:8.2f} ms total ({t_naive / t_fast:.0f}x slower); "
+          f"max |difference| {np.max(np.abs(fast - naive)):.1e}")
+
+
+def naive_binary_q(alpha, kappa=0.0):
+    """Damped fixed point of E2 for binary weights, every integral by scipy.quad."""
+    q = 0.5
+    for _ in range(2000):
+        u = lambda t: (kappa - np.sqrt(q) * t) / np.sqrt(1 - q)  # noqa: E731
+        jj = integrate.quad(lambda t: (stats.norm.pdf(u(t)) / stats.norm.sf(u(t))) ** 2 * stats.norm.pdf(t),
+                            -10, 10, limit=200)[0]
+        qh = alpha / (1 - q) * jj
+        new = integrate.quad(lambda z: np.tanh(np.sqrt(qh) * z) ** 2 * stats.norm.pdf(z), -10, 10, limit=200)[0]
+        if abs(new - q) < 1e-11:
+            return new
+        q = 0.5 * q + 0.5 * new
+    return q
+
+
+def section_curve(n_points):
+    print(f"\n3. {n_points}-point q(alpha) curves (float64 RS saddle point, E1-E2)")
+    alphas = np.linspace(0.02, 1.0, n_points)
+    for spec, check in (("binary", False), ("rectified", False), ("rectified", True), ("lognormal:sigma=1", False)):
+        p = replica.prior(spec)
+        if check:
+            t, pts = timed(lambda: replica.curve(p, 0.0, alphas[alphas < 0.95]))
+        else:
+            from solvers import rs_saddle as R
+            ms = R.measures_of(p)
+            guess = [None]
+
+            def run():
+                out = []
+                for a in alphas[alphas < (0.95 if spec == "rectified" else 0.7 if "log" in spec else 1.2)]:
+                    pt = R.point_at_alpha(ms, float(a), 0.0, qh_guess=guess[0])
+                    guess[0] = pt.qh
+                    out.append(pt)
+                return out
+            t, pts = timed(run)
+        label = f"{spec}{' (+2n-node error check)' if check else ''}"
+        print(f"   {label:40s} {t / len(pts) * 1e3:8.1f} ms/point over {len(pts)} points")
+    from solvers import rs_saddle as R
+    for spec in ("binary", "rectified", "lognormal:sigma=1"):
+        ms = R.measures_of(replica.prior(spec))
+        qhs = np.geomspace(0.01, 300, 50)
+        t, _ = timed(lambda: [R.rs_point(ms, float(qh), 0.0) for qh in qhs])
+        print(f"   {spec:40s} {t / 50 * 1e3:8.1f} ms/point parametrised by qh (alpha(qh) explicit, E2)")
+    sub = alphas[:10]
+    t_naive, qn = timed(lambda: [naive_binary_q(a) for a in sub])
+    t_fast, pts = timed(lambda: replica.curve("binary", 0.0, sub))
+    diff = max(abs(a - b.q) for a, b in zip(qn, pts))
+    print(f"   naive binary fixed point: {t_naive / len(sub) * 1e3:8.1f} ms/point "
+          f"(ours {t_fast / len(sub) * 1e3:.1f} ms/point, {t_naive / t_fast:.0f}x); max |dq| {diff:.1e}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer families and curve points")
+    args = ap.parse_args()
+    section_e3(FAMILIES[:4] if args.quick else FAMILIES)
+    section_sweep()
+    section_curve(10 if args.quick else 50)
+
+
+if __name__ == "__main__":
+    main()
