@@ -4,8 +4,8 @@
     replica.capacity("lognormal:sigma=1", kappa=0, dps=30).alpha_c
     replica.curve("binary", kappa=0, alphas=[0.2, 0.5, 0.8])
 """
-from .capacity import CapacityResult, CurvePoint, capacity, curve
+from .capacity import CapacityResult, CurvePoint, capacity, curve, curve_mp
 from .priors import PriorError, prior
 
-__all__ = ["capacity", "curve", "prior", "PriorError", "CapacityResult", "CurvePoint"]
+__all__ = ["capacity", "curve", "curve_mp", "prior", "PriorError", "CapacityResult", "CurvePoint"]
 __version__ = "0.1.0"

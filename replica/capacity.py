@@ -144,9 +144,14 @@ class CurvePoint:
     rs_stable: bool | None
     q_error: float               # |q(n nodes) - q(2n nodes)| for continuous priors, 0 for atoms
     status: str                  # "ok" or "beyond alpha_rs (q = 1)"
+    # the Lagrange function per group on its nodes: p(w|z) ~ P(w) e^{lambda(w) - qh w^2/2 + sqrt(qh) z w}
+    lagrange: tuple | None = None
 
-    def to_dict(self):
-        return dataclasses.asdict(self)
+    def to_dict(self, lagrange: bool = False):
+        d = dataclasses.asdict(self)
+        if not lagrange:
+            d.pop("lagrange")
+        return d
 
 
 def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
@@ -182,6 +187,8 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
             if a >= a_lim * (1 - 1e-9):
                 raise ValueError("beyond")
             pt = solve(meas, a)
+            lag = tuple({"fraction": m.frac, "w": m.w.tolist(), "p": m.p.tolist(), "lambda": m.lam.tolist()}
+                        for m in meas)
             qerr = 0.0 if fine is None else abs(solve(fine, a).q - pt.q)
         except ValueError:
             out.append(beyond(a, 1.0, math.inf, -math.inf, None, None, None, 0.0, "beyond alpha_rs (q = 1)"))
@@ -189,5 +196,55 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
         at = float(pt.at_eigenvalue) if discrete else None
         out.append(CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy),
                               None if pt.entropy is None else float(pt.entropy), at,
-                              None if at is None else bool(at < 1), float(qerr), "ok"))
+                              None if at is None else bool(at < 1), float(qerr), "ok", lag))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class CurvePointMP:
+    """A saddle point of an atomic prior at `dps` digits; errors from a rerun at dps+10."""
+
+    alpha: object
+    q: object
+    qh: object
+    entropy: object
+    q_error: object
+    entropy_error: object
+    dps: int
+
+    def to_dict(self):
+        f = lambda x: mp.nstr(x, self.dps, strip_zeros=False)  # noqa: E731
+        return {"alpha": f(self.alpha), "q": f(self.q), "qh": f(self.qh), "entropy": f(self.entropy),
+                "q_error": mp.nstr(self.q_error, 3), "entropy_error": mp.nstr(self.entropy_error, 3),
+                "dps": self.dps}
+
+
+def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
+    """q(alpha) and the entropy (E1, E2, E4) at `dps` digits for priors with at most
+    MAX_ATOMS atoms: the float64 point, then a secant on log qh with every integral by
+    mp.quad; the result is recomputed at dps+10 at the same qh for the error estimate."""
+    from solvers.rs_saddle_mp import _Atoms, rs_point_mp
+
+    check_kappa(kappa)
+    check_dps(dps)
+    p = _as_prior(prior, dps)
+    if not p.is_discrete or getattr(p, "groups", None) or len(p.values) > MAX_ATOMS:
+        raise PriorError(f"the high-precision curve is for single priors with at most {MAX_ATOMS} atoms; "
+                         "use the float64 curve (no --dps) for this prior")
+    fast = curve(p, float(kappa), alphas)
+    out = []
+    for a, pt in zip(alphas, fast):
+        if pt.status != "ok" or pt.alpha == 0:
+            raise PriorError(f"alpha={a}: no finite-q saddle point to polish ({pt.status}); use 0 < alpha < alpha_rs")
+        lam0 = pt.lagrange[0]["lambda"]
+        with mp.workdps(dps + 5):
+            atoms = _Atoms(p.values, p.probs, lam0)
+            target, k = mp.mpf(str(a)), mp.mpf(str(kappa))
+            root = mp.findroot(lambda lq: rs_point_mp(atoms, mp.exp(lq), k)[0] - target, mp.log(pt.qh),
+                               solver="secant", tol=mp.eps * 100)
+            qh = mp.exp(root)
+            alpha, q, s = rs_point_mp(atoms, qh, k)
+        with mp.workdps(dps + 15):
+            alpha2, q2, s2 = rs_point_mp(_Atoms(p.values, p.probs, atoms.lam), qh, mp.mpf(str(kappa)))
+        out.append(CurvePointMP(alpha, q, qh, s, abs(q2 - q) + abs(alpha2 - alpha), abs(s2 - s), dps))
     return out

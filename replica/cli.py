@@ -13,7 +13,7 @@ import warnings
 
 import mpmath as mp
 
-from .capacity import capacity, curve
+from .capacity import capacity, curve, curve_mp
 from .priors import PriorError, describe_families, prior as parse_prior
 
 CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
@@ -102,9 +102,22 @@ def cmd_curve(args):
         raise UsageError("curve takes one kappa")
     alphas, _ = parse_range(args.alpha, "alpha")
     p = parse_prior(args.prior)
+    if args.dps is not None:
+        pts = curve_mp(args.prior, kappa[0], alphas, dps=args.dps)
+        if args.json:
+            print(json.dumps({"prior": p.spec, "kappa": kappa[0], "points": [pt.to_dict() for pt in pts]}))
+            return
+        print(f"prior: {p.spec}   kappa: {kappa[0]:g}   ({args.dps} digits; RS saddle point E1-E2, entropy E4)")
+        print(CONVENTIONS)
+        for pt in pts:
+            d = pt.to_dict()
+            print(f"alpha = {d['alpha']}\n  q       = {d['q']}   (error {d['q_error']})\n"
+                  f"  qh      = {d['qh']}\n  entropy = {d['entropy']}   (error {d['entropy_error']})")
+        return
     pts = curve(p, kappa[0], alphas, n_nodes=args.nodes)
     if args.json:
-        print(json.dumps({"prior": p.spec, "kappa": kappa[0], "points": [pt.to_dict() for pt in pts]},
+        print(json.dumps({"prior": p.spec, "kappa": kappa[0],
+                          "points": [pt.to_dict(lagrange=args.lagrange) for pt in pts]},
                          default=lambda x: None))
         return
     print(f"prior: {p.spec}   kappa: {kappa[0]:g}   (float64; RS saddle point E1-E2)")
@@ -156,6 +169,10 @@ def build_parser():
     k.add_argument("--kappa", default="0", help="margin kappa >= 0 (default 0)")
     k.add_argument("--alpha", default="0:1.5:31", help="alpha values start:stop:count (default 0:1.5:31)")
     k.add_argument("--nodes", type=int, default=64, help="nodes discretising a continuous prior (default 64)")
+    k.add_argument("--dps", type=int, default=None,
+                   help="digits for the mpmath path (priors with few atoms, e.g. binary); default float64")
+    k.add_argument("--lagrange", action="store_true",
+                   help="with --json: include the Lagrange function lambda(w) on the prior's nodes")
     k.add_argument("--json", action="store_true", help="print JSON")
     k.set_defaults(func=cmd_curve)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")

@@ -104,3 +104,27 @@ def test_energetic_float_vs_mp():
             got = energetic_terms(q, k)
             for a, b in zip(got, ref):
                 assert abs(a - b) < 1e-10 * max(1, abs(b))
+
+
+def test_lagrange_function_enforces_the_marginal_and_stein_identity():
+    """E_z p(w|z) = P(w) (E2), and Stein's lemma: E_z z <w>_z / sqrt(qh) = E_z Var(w|z) = 1 - q."""
+    pt = replica.curve("rectified", 0.0, [0.6])[0]
+    (lag,) = pt.lagrange
+    m = R.Measure(np.array(lag["w"]), np.array(lag["p"]), lam=np.array(lag["lambda"]))
+    z, zw, _ = R.z_grid(m, pt.qh, m.lam)
+    _, pi = R._posterior(m, m.lam, pt.qh, z)
+    assert np.sum(np.abs(zw @ pi - m.p)) < 1e-10
+    mean = pi @ m.w
+    var = pi @ m.w ** 2 - mean ** 2
+    assert abs(zw @ mean ** 2 - pt.q) < 1e-10
+    assert abs(zw @ (z * mean) / np.sqrt(pt.qh) - (1 - pt.q)) < 1e-9
+    assert abs(zw @ var - (1 - pt.q)) < 1e-9
+
+
+def test_high_precision_curve_for_atoms():
+    (hp,) = replica.curve_mp("binary", 0, [0.5], dps=20)
+    (fp,) = replica.curve("binary", 0.0, [0.5])
+    assert abs(float(hp.q) - fp.q) < 1e-11 and abs(float(hp.entropy) - fp.entropy) < 1e-11
+    assert hp.q_error < 1e-19 and hp.entropy_error < 1e-19
+    with pytest.raises(ValueError, match="atoms"):
+        replica.curve_mp("gaussian", 0, [0.5], dps=20)
