@@ -51,7 +51,7 @@ def ez_transport(prior, error: bool = False):
         # needs Phi(z) to millions of digits; beyond the cut the integrand is below eps^2
         lo = -_tail_cut(lambda x: abs(f(-x)))
         hi = _tail_cut(lambda x: abs(f(x)))
-        pts = [lo, lo / 2, 0, hi / 2, hi]
+        pts = [lo, 0, hi]
         val, err = mp.quad(f, pts, error=True)
         return (val, err) if error else val
     pts = _breakpoints(prior)
