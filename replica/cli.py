@@ -181,7 +181,12 @@ def build_parser():
     return ap
 
 
+def _format_warning(message, category, filename, lineno, line=None):
+    return f"replica: warning: {message}\n"
+
+
 def main(argv=None):
+    warnings.formatwarning = _format_warning
     ap = build_parser()
     args = ap.parse_args(argv)
     if getattr(args, "nodes", 64) < 4 or getattr(args, "nodes", 64) > 2000:
