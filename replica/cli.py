@@ -143,6 +143,54 @@ def cmd_priors(args):
     print(PRIOR_HELP % describe_families())
 
 
+def cmd_derive(args):
+    from .symbolic.capacity import derive_capacity
+    from .symbolic.render import FORMATS
+    from .symbolic.teacher_student import derive_teacher_student
+
+    if args.problem == "capacity":
+        if not args.prior:
+            raise UsageError("derive capacity needs --prior SPEC")
+        d = derive_capacity(args.prior)
+    else:
+        if not (args.teacher and args.student):
+            raise UsageError("derive teacher-student needs --teacher SPEC and --student SPEC")
+        d = derive_teacher_student(args.teacher, args.student, noise=args.noise)
+    print(FORMATS[args.format](d))
+
+
+def cmd_check(args):
+    from .symbolic.capacity import derive_capacity
+    from .symbolic.check import CheckError, check_text
+    from .symbolic.teacher_student import derive_teacher_student
+
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            content = fh.read(200_000)
+    except OSError as exc:
+        raise UsageError(f"cannot read '{args.file}': {exc.strerror}") from None
+    if args.teacher or args.student:
+        if not (args.teacher and args.student):
+            raise UsageError("teacher-student checks need both --teacher and --student")
+        d = derive_teacher_student(args.teacher, args.student)
+    else:
+        d = derive_capacity(args.prior or "gaussian")
+    try:
+        results = check_text(content, d)
+    except CheckError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"checked against: {d.title}")
+    bad = 0
+    for r in results:
+        if r.ok:
+            print(f"  {r.name}: OK ({r.how})")
+        else:
+            bad += 1
+            print(f"  {r.name}: DIFFERS -- {r.detail}")
+    if bad:
+        raise SystemExit(1)
+
+
 def build_parser():
     ap = argparse.ArgumentParser(
         prog="replica",
@@ -175,6 +223,29 @@ def build_parser():
                    help="with --json: include the Lagrange function lambda(w) on the prior's nodes")
     k.add_argument("--json", action="store_true", help="print JSON")
     k.set_defaults(func=cmd_curve)
+    dv = sub.add_parser("derive", help="symbolic RS free entropy and saddle-point equations (sympy)",
+                        description="Derive the replica-symmetric free entropy (E1/E5-E6) and its saddle-point "
+                                    "equations for a prior, and print them as LaTeX, text, JSON or sympy srepr.")
+    dv.add_argument("problem", choices=["capacity", "teacher-student"])
+    dv.add_argument("--prior", help="prior spec (capacity)")
+    dv.add_argument("--teacher", help="teacher prior spec (teacher-student)")
+    dv.add_argument("--student", help="student prior spec; gaussian = spherical student")
+    dv.add_argument("--noise", action="store_true", help="Gaussian output noise sigma in E6")
+    dv.add_argument("--format", choices=["latex", "text", "json", "srepr"], default="latex")
+    dv.set_defaults(func=cmd_derive)
+    ck = sub.add_parser("check", help="check your own saddle-point equations against the derived ones",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description="Each line of FILE is NAME = EXPRESSION, NAME one of the derived terms or "
+                                    "equations (G_S, G_E, I, q, qhat, Rhat, alpha_c, ...).\nExpressions use q, qhat, "
+                                    "R, Rhat, alpha, kappa, sigma, t, z, E_t(...), E_z(...), H(x), phi(x), Phi(x) and "
+                                    "the functions of the prior grammar.\nExit status 0 if all agree, 1 if one differs "
+                                    "(the differing term is named), 2 on bad input.",
+                        epilog="example line:  G_S = 1/2*log(1-q) + q/(2*(1-q))")
+    ck.add_argument("file", help="file with NAME = EXPRESSION lines")
+    ck.add_argument("--prior", help="prior spec for a capacity derivation (default gaussian)")
+    ck.add_argument("--teacher", help="teacher spec (teacher-student derivation)")
+    ck.add_argument("--student", help="student spec (teacher-student derivation)")
+    ck.set_defaults(func=cmd_check)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
     pr.add_argument("spec", nargs="?", help="a prior spec to describe")
     pr.set_defaults(func=cmd_priors)

@@ -67,8 +67,9 @@ def _number(tok: str):
 
 
 class _Parser:
-    def __init__(self, text, symbols, params):
+    def __init__(self, text, symbols, params, functions=None):
         self.text, self.symbols, self.params = text, symbols, params
+        self.functions = {**FUNCTIONS, **(functions or {})}
         self.toks = _tokenize(text)
         self.i = 0
         self.depth = 0
@@ -161,7 +162,7 @@ class _Parser:
         if kind == "name":
             self.i += 1
             nxt = self.peek()
-            if val in FUNCTIONS:
+            if val in self.functions:
                 if not nxt or nxt[1] != "(":
                     raise self.error(f"function '{val}' needs parentheses", nxt)
                 return self.call(val, tok)
@@ -173,7 +174,7 @@ class _Parser:
                 return self.params[val]
             if val in CONSTANTS:
                 return CONSTANTS[val]
-            allowed = sorted(set(self.symbols) | set(self.params) | set(CONSTANTS) | set(FUNCTIONS))
+            allowed = sorted(set(self.symbols) | set(self.params) | set(CONSTANTS) | set(self.functions))
             raise self.error(f"unknown name '{val}' (allowed: {', '.join(allowed)})", tok)
         raise self.error(f"unexpected '{val}'", tok)
 
@@ -186,7 +187,7 @@ class _Parser:
             args.append(self.expr())
         self.take(")")
         self.depth -= 1
-        lo, hi, fn = FUNCTIONS[name]
+        lo, hi, fn = self.functions[name]
         if len(args) < lo or (hi is not None and len(args) > hi):
             want = f"{lo}" if lo == hi else f"at least {lo}"
             raise self.error(f"{name}() takes {want} argument(s), got {len(args)}", tok)
@@ -200,15 +201,19 @@ def _param_value(value):
         return sympy.Float(str(value), 50)
 
 
-def parse_formula(text: str, variables=("w",), parameters: dict | None = None):
+def parse_formula(text: str, variables=("w",), parameters: dict | None = None, functions: dict | None = None,
+                  symbols: dict | None = None):
     """Parse `text` into a sympy expression in the real symbols `variables`, with the
-    numeric `parameters` substituted exactly.  FormulaError on anything off the grammar."""
+    numeric `parameters` substituted exactly.  FormulaError on anything off the grammar.
+    `functions` adds whitelisted functions name -> (min args, max args, builder of sympy
+    objects); `symbols` maps names to given sympy symbols (with their assumptions)."""
     if not isinstance(text, str):
         raise FormulaError("a formula must be a string")
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"formula longer than {MAX_LENGTH} characters")
     if "__" in text:
         raise FormulaError(f"'__' not allowed at position {text.index('__')} in '{text}'")
-    symbols = {v: sympy.Symbol(v, real=True) for v in variables}
+    syms = {v: sympy.Symbol(v, real=True) for v in variables}
+    syms.update(symbols or {})
     params = {k: _param_value(v) for k, v in (parameters or {}).items()}
-    return _Parser(text.strip(), symbols, params).parse()
+    return _Parser(text.strip(), syms, params, functions).parse()

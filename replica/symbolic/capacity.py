@@ -1,0 +1,223 @@
+"""Symbolic derivation of the Gardner-volume RS equations (THEORY.md E1, E2, E3, E4).
+
+    f = extr [ -E_P lambda + qhat q / 2 + E_z log Z(z) ] + alpha G_E(q)
+    Z(z) = int dmu(w) exp( lambda(w) - qhat w^2 / 2 + sqrt(qhat) z w )
+
+The prior decides dmu and lambda:
+* spherical / Gaussian prior: lambda = -a w^2 / 2, the w- and z-integrals are done by sympy
+  and (a, qhat) eliminated, giving Gardner's G_S;
+* atoms w_j with probabilities p_j: dmu = counting measure, lambda_j symbols (so f is the
+  entropy of E4); symmetric atoms share their multiplier;
+* a density: dmu = dw on the support, lambda(w) an unknown function; the marginal condition
+  is its functional derivative.
+The saddle-point equations are derivatives of f.  The q equation uses Gaussian integration
+by parts, E_z[z F(z)] = E_z[F'(z)], which turns d f / d qhat = 0 into q = E_z <w>_z^2.
+"""
+from __future__ import annotations
+
+import mpmath as mp
+import sympy as sp
+
+from ..priors import PriorError, prior as parse_prior
+from .core import (H, Derivation, Equation, a, alpha, gauss, gauss_linear, kappa, lam, phi, q, qh, t, w,
+                   z)
+
+EPS = sp.Symbol("epsilon", positive=True)   # 1 - q in the q -> 1 expansion
+
+
+# ---------------------------------------------------------------- energetic term (E1, E2)
+def energetic_term():
+    """G_E(q) = E_t log H(u),  u = (kappa - sqrt(q) t) / sqrt(1 - q)."""
+    u = (kappa - sp.sqrt(q) * t) / sp.sqrt(1 - q)
+    return gauss(sp.log(H(u)), t)
+
+
+def energy_equation():
+    """E2 as printed in THEORY.md: qhat = alpha / (1 - q) E_t g(u)^2, g = phi / H.  It equals
+    -2 alpha d G_E / d q (integration by parts in t); tests check the equality."""
+    u = (kappa - sp.sqrt(q) * t) / sp.sqrt(1 - q)
+    return Equation("energy", qh, alpha / (1 - q) * gauss((phi(u) / H(u)) ** 2, t),
+                    "d f / d q = 0: qhat = -2 alpha dG_E/dq, by parts in t (E2)")
+
+
+def gardner_I():
+    """I(kappa) = int_{-oo}^{kappa} Dt (kappa - t)^2, in closed form by sympy (E3)."""
+    return sp.simplify(sp.integrate((kappa - t) ** 2 * phi(t), (t, -sp.oo, kappa)))
+
+
+def energetic_q_to_1():
+    """Leading order of G_E as q -> 1: log H(u) ~ -u^2/2 for t < kappa, 0 above (E3)."""
+    return -gardner_I() / (2 * EPS)
+
+
+# ---------------------------------------------------------------- entropic terms
+def _exact(x):
+    """An mp number from a spec as an exact sympy number (decimals become rationals)."""
+    return sp.nsimplify(mp.nstr(mp.mpf(x), 25), rational=True)
+
+
+def spherical_entropic():
+    """Gardner's G_S by doing E1's integrals and eliminating (a, qhat)."""
+    A = sp.Symbol("A", positive=True)  # A = a + qhat
+    zint = sp.simplify(sp.integrate(sp.exp(-A * w ** 2 / 2 + sp.sqrt(qh) * z * w), (w, -sp.oo, sp.oo)))
+    log_z = sp.expand_log(sp.log(zint), force=True)
+    ez_log_z = sp.integrate(sp.expand(log_z * phi(z)), (z, -sp.oo, sp.oo))
+    g = (A - qh) / 2 + qh * q / 2 + ez_log_z          # -E_P lambda = a E w^2 / 2 = a / 2
+    sol = sp.solve([sp.diff(g, A), sp.diff(g, qh)], [A, qh], dict=True)[0]
+    val = g.subs(sol)
+    # simplify with 1 - q = epsilon > 0, so sympy takes real logarithms
+    diff = (val - val.subs(q, 0)).subs(q, 1 - EPS)
+    gs = sp.expand(sp.simplify(sp.expand_log(sp.simplify(diff), force=True))).subs(EPS, 1 - q)
+    eqs = [Equation("qhat", qh, sp.factor(sol[qh]), "d/da = d/dqhat = 0 (E1, spherical)"),
+           Equation("a", a, sp.simplify(sol[A] - sol[qh]), "norm multiplier at the saddle point")]
+    return sp.expand(gs), eqs, g.subs(A, a + qh)
+
+
+def _atoms(p):
+    """Exact (values, probs) rescaled to unit second moment."""
+    vals = [_exact(v) for v in p.values]
+    probs = [_exact(x) for x in p.probs]
+    norm = sp.sqrt(sp.nsimplify(sum(pj * vj ** 2 for pj, vj in zip(probs, vals))))
+    return [sp.radsimp(v / norm) for v in vals], probs
+
+
+def atoms_entropic(p):
+    """E1 with the counting measure on the atoms: f is the entropy of E4."""
+    vals, probs = _atoms(p)
+    n = len(vals)
+    mult = [sp.Symbol(f"lambda_{j + 1}", real=True) for j in range(n)]
+    # symmetric prior: atoms +-w share one multiplier (the solution is even)
+    for j in range(n):
+        for k in range(j):
+            if vals[j] == -vals[k] and probs[j] == probs[k]:
+                mult[j] = mult[k]
+    if len(set(mult)) == 1:  # one shared multiplier cancels against -E_P lambda: drop it
+        mult = [sp.Integer(0)] * n
+    expo = [mult[j] - qh * vals[j] ** 2 / 2 + sp.sqrt(qh) * z * vals[j] for j in range(n)]
+    zsum = sp.Add(*[sp.exp(e) for e in expo])
+    symmetric_pair = n == 2 and mult[0] == mult[1] and vals[0] == -vals[1]
+    if symmetric_pair:  # e^{x} + e^{-x} = 2 cosh x (Gardner-Derrida's log 2cosh)
+        v = vals[1]
+        zsum = sp.exp(-qh * v ** 2 / 2) * 2 * sp.cosh(sp.sqrt(qh) * z * v)
+    if symmetric_pair:
+        log_z = -qh * vals[1] ** 2 / 2 + sp.log(2 * sp.cosh(sp.sqrt(qh) * z * vals[1]))
+    else:
+        log_z = sp.expand_log(sp.log(zsum), force=True)
+    g = -sp.Add(*[pj * mj for pj, mj in zip(probs, mult)]) + qh * q / 2 + gauss_linear(gauss(log_z, z))
+    g = sp.expand(gauss_linear(sp.expand(g)))
+    raw_qh = sp.diff(g, qh)  # d f / d qhat before integration by parts (tests compare)
+    post = [sp.exp(e) / zsum for e in expo]
+    mean = sp.Add(*[vj * pj for vj, pj in zip(vals, post)])
+    if symmetric_pair:
+        mean = vals[1] * sp.tanh(sp.sqrt(qh) * z * vals[1])
+    eqs = []
+    for m in sorted({m for m in mult if isinstance(m, sp.Symbol)}, key=lambda s: s.name):
+        js = [j for j in range(n) if mult[j] == m]
+        eqs.append(Equation(f"marginal_{m.name}", sp.Add(*[probs[j] for j in js]),
+                            gauss(sp.Add(*[post[j] for j in js]), z), "d f / d lambda = 0 (E2 marginal)"))
+    eqs.append(Equation("q", q, gauss(mean ** 2, z), "d f / d qhat = 0 with E_z[z F] = E_z[F'] (E2)"))
+    free = [m for m in set(mult) if isinstance(m, sp.Symbol) and g.has(m)]
+    free.sort(key=lambda s: s.name)
+    return g, eqs, {"values": vals, "probs": probs, "multipliers": free, "raw_qh": raw_qh, "mean": mean}
+
+
+def density_entropic(p, spec_expr=None):
+    """E1 with dmu = dw and an unknown Lagrange function lambda(w) (distribution constraint)."""
+    lo, hi = p.support
+    lo = -sp.oo if lo == -mp.inf else _exact(lo)
+    hi = sp.oo if hi == mp.inf else _exact(hi)
+    dens = spec_expr if spec_expr is not None else sp.Function("P")(w)
+    expo = lam(w) - qh * w ** 2 / 2 + sp.sqrt(qh) * z * w
+    zint = sp.Integral(sp.exp(expo), (w, lo, hi))
+    g = -sp.Integral(dens * lam(w), (w, lo, hi)) + qh * q / 2 + gauss(sp.log(zint), z)
+    mean = sp.Integral(w * sp.exp(expo), (w, lo, hi)) / zint
+    eqs = [Equation("marginal", dens, gauss(sp.exp(expo) / zint, z),
+                    "functional derivative d f / d lambda(w) = 0 (E2 marginal, entropic transport)"),
+           Equation("q", q, gauss(mean ** 2, z), "d f / d qhat = 0 with E_z[z F] = E_z[F'] (E2)")]
+    return g, eqs, {"density": dens, "support": (lo, hi)}
+
+
+def transport_map(p, spec):
+    """T = F^{-1} o Phi in closed form for the families that have one, else T(z)."""
+    name = spec.split(":")[0]
+    if name == "gaussian" and p.parts[0].mean == 0:
+        return z
+    if name == "lognormal":
+        return sp.exp(_exact(p.parts[0].sigma) * z)
+    if name == "binary" and p.probs[0] == p.probs[1]:
+        return sp.sign(z)
+    return sp.Function("T")(z)
+
+
+def q_to_1(gs_leading, t_map):
+    """E3: with G_S ~ rho^2 / (2 (1-q)), rho = E zT / sqrt(E T^2), and G_E ~ -I / (2 (1-q)),
+    f ~ [rho^2 - alpha I] / (2 (1-q)) vanishes at alpha_c = rho^2 / I(kappa)."""
+    if gs_leading is None:
+        if t_map.has(sp.Function("T")):
+            ez, et2 = gauss(z * t_map, z), gauss(t_map ** 2, z)
+        elif t_map == sp.sign(z):  # binary: E z sign(z) = E|z|
+            ez, et2 = 2 * sp.integrate(z * phi(z), (z, 0, sp.oo)), sp.Integer(1)
+        else:  # integrate with a positive symbol for the prior's scale, then substitute
+            s_ = sp.Symbol("s", positive=True)
+            c = t_map.as_coeff_exponent(sp.E)[0] if False else None  # noqa: F841
+            sig = sp.exp(z).subs(z, 1)  # placeholder, replaced below
+            tm = t_map.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(s_ * z)) if t_map.has(sp.exp) else t_map
+            sval = sp.simplify(sp.log(t_map).diff(z)) if t_map.has(sp.exp) else None
+            ez = sp.simplify(sp.integrate(z * tm * phi(z), (z, -sp.oo, sp.oo)))
+            et2 = sp.simplify(sp.integrate(tm ** 2 * phi(z), (z, -sp.oo, sp.oo)))
+            if sval is not None:
+                ez, et2 = ez.subs(s_, sval), et2.subs(s_, sval)
+            del sig
+        rho2 = sp.simplify(ez ** 2 / et2)
+    else:
+        rho2 = gs_leading
+    alpha_c = sp.simplify(rho2 / gardner_I())
+    return rho2, alpha_c
+
+
+def derive_capacity(spec: str) -> Derivation:
+    """The RS free entropy and saddle-point equations of the capacity problem for `spec`."""
+    p = parse_prior(spec)
+    if getattr(p, "groups", None):
+        raise PriorError("symbolic derivation of group priors is not implemented; derive each group's prior")
+    name = spec.split(":")[0]
+    ge = energetic_term()
+    terms, eqs, notes = {}, [], []
+    gs_leading = None
+    if name == "gaussian" and p.parts[0].mean == 0:
+        gs, sph_eqs, raw = spherical_entropic()
+        terms["G_S"] = gs
+        eqs += sph_eqs
+        gs_leading = sp.limit(gs.subs(q, 1 - EPS) * 2 * EPS, EPS, 0)  # G_S ~ 1 / (2 (1-q))
+        notes.append("Spherical constraint lambda = -a w^2/2 with E w^2 = 1; a Gaussian distribution "
+                     "constraint gives the same G_S.")
+    elif p.is_discrete:
+        g, at_eqs, info = atoms_entropic(p)
+        terms["G_S"] = g
+        eqs += at_eqs
+        notes.append("Counting measure on the atoms: f at the saddle point is the entropy of E4 "
+                     f"(atoms {', '.join(map(str, info['values']))} with probabilities "
+                     f"{', '.join(map(str, info['probs']))}, rescaled to E w^2 = 1).")
+        if info["multipliers"]:
+            notes.append("Extremise over " + ", ".join(m.name for m in info["multipliers"]) + " and qhat.")
+    else:
+        expr = None
+        if name == "density":
+            from ..priors.formula import parse_formula
+            text = spec.split("expr=", 1)[1].split(",support=")[0]
+            expr = parse_formula(text, variables=("w",))
+        g, d_eqs, _ = density_entropic(p, expr)
+        terms["G_S"] = g
+        eqs += d_eqs
+        notes.append("Distribution constraint: lambda(w) is the Lagrange function; P is the prior "
+                     "rescaled to E w^2 = 1.")
+    terms["G_E"] = ge
+    terms["f"] = sp.Symbol("G_S") + alpha * sp.Symbol("G_E")
+    eqs.append(energy_equation())
+    terms["I"] = gardner_I()
+    terms["G_E (q -> 1)"] = energetic_q_to_1()
+    rho2, alpha_c = q_to_1(gs_leading, transport_map(p, spec) if gs_leading is None else None)
+    terms["rho^2"] = rho2
+    eqs.append(Equation("alpha_c", sp.Symbol("alpha_c"), alpha_c,
+                        "q -> 1: G_S ~ rho^2/(2(1-q)), G_E ~ -I/(2(1-q)) (E3)"))
+    return Derivation(f"RS capacity, prior {spec}", spec, terms, eqs, notes)

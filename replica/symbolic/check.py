@@ -1,0 +1,164 @@
+"""Check a user's equations against a derivation (`replica check`).
+
+Input: lines `NAME = EXPRESSION` (blank lines and `#` comments skipped), NAME a term or an
+equation of the derivation (G_S, G_E, I, qhat, q, Rhat, alpha_c, ...).  EXPRESSION uses the
+whitelist formula grammar with the order parameters (q, qhat, R, Rhat, alpha, kappa, sigma,
+lambda_1, ...) and E_t(...), E_z(...) (Gaussian expectations), H(x), phi(x), Phi(x).
+
+A line is equal symbolically when sympy reduces the difference to 0, else numerically when
+both sides agree at random points to 1e-20 (mpmath, 30 digits).  When they differ, the
+first user term t with (user - derived) / t constant is named: replacing t by
+t - (user - derived) gives the derived equation (a flipped sign shows as a factor -1).
+"""
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import mpmath as mp
+import sympy as sp
+
+from ..priors.formula import FormulaError, parse_formula
+from .core import H, R, Rh, alpha, gauss, gauss_linear, kappa, phi, q, qh, sigma, t, w, z
+from .render import text
+
+DPS = 40
+N_POINTS = 3
+
+SYMBOLS = {"q": q, "qhat": qh, "qh": qh, "R": R, "Rhat": Rh, "alpha": alpha, "kappa": kappa,
+           "sigma": sigma, "t": t, "z": z, "w": w}
+FUNCTIONS = {
+    "E_t": (1, 1, lambda f: gauss(f, t)), "E_z": (1, 1, lambda f: gauss(f, z)),
+    "H": (1, 1, H), "phi": (1, 1, phi), "Phi": (1, 1, lambda x: 1 - H(x)),
+}
+ALIASES = {"qh": "qhat", "Gs": "G_S", "GS": "G_S", "Ge": "G_E", "GE": "G_E", "alphac": "alpha_c"}
+RANGES = {q: (0.2, 0.8), qh: (0.2, 3.0), R: (0.1, 0.4), Rh: (0.1, 2.0), alpha: (0.3, 2.0),
+          kappa: (0.1, 1.0), sigma: (0.1, 1.0)}
+
+
+class CheckError(ValueError):
+    """A check file that cannot be read."""
+
+
+@dataclasses.dataclass
+class LineResult:
+    name: str
+    ok: bool
+    how: str
+    detail: str = ""
+
+
+def parse_line(line: str, lineno: int, extra_symbols):
+    if "=" not in line:
+        raise CheckError(f"line {lineno}: expected NAME = EXPRESSION")
+    name, expr = (s.strip() for s in line.split("=", 1))
+    name = ALIASES.get(name, name)
+    syms = dict(SYMBOLS)
+    syms.update(extra_symbols)
+    try:
+        return name, parse_formula(expr, variables=(), symbols=syms, functions=FUNCTIONS)
+    except FormulaError as exc:
+        raise CheckError(f"line {lineno}: {exc}") from None
+
+
+def _tail_safe(f):
+    def g(x):
+        try:
+            return f(x)
+        except ZeroDivisionError:  # 0/0 from cancellation where the Gaussian weight is < 1e-30
+            return mp.mpf(0)
+    return g
+
+
+def _mp_value(expr):
+    """Numerical value of a closed expression: Integrals by mp.quad of their lambdified
+    integrand (sympy's own evalf of Gaussian integrals can take minutes)."""
+    ints = list(expr.atoms(sp.Integral))
+    vals = {}
+    for k, integral in enumerate(ints):
+        (var, lo, hi), = integral.limits
+        if integral.function.has(sp.Integral):
+            raise ArithmeticError("nested integrals are compared symbolically only")
+        f = sp.lambdify(var, integral.function, modules="mpmath")
+        # |t| <= 13 for Gaussian weights (phi(13) ~ 1e-37, below the 1e-20 test): sympy writes
+        # H(-x) as 1 - erfc(x)/2, which cancels to 0/0 in the far tail
+        pts = [mp.mpf(-13) if lo == -sp.oo else mp.mpf(sp.N(lo, DPS)), 0,
+               mp.mpf(13) if hi == sp.oo else mp.mpf(sp.N(hi, DPS))]
+        pts = [pts[0], pts[2]] if not pts[0] < 0 < pts[2] else pts
+        vals[sp.Symbol(f"_int{k}")] = (integral, mp.quad(_tail_safe(f), pts))
+    rest = expr.xreplace({i: s_ for s_, (i, _) in vals.items()})
+    g = sp.lambdify(list(vals), rest, modules="mpmath")
+    return g(*[v for _, v in vals.values()])
+
+
+def _evaluate(expr, point):
+    with mp.workdps(DPS):
+        val = mp.mpmathify(_mp_value(expr.subs(point)))
+    if not mp.isfinite(val):
+        raise ArithmeticError(f"cannot evaluate {text(expr)} numerically")
+    return complex(val)
+
+
+def _points(symbols, n, seed=12345):
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        pt = {}
+        for s in symbols:
+            lo, hi = RANGES.get(s, (0.2, 0.9))
+            pt[s] = sp.Rational(round(rng.uniform(lo, hi), 6)).limit_denominator(10 ** 6)
+        out.append(pt)
+    return out
+
+
+def compare(name: str, user, derived) -> LineResult:
+    diff = sp.expand(user - derived)
+    try:
+        if diff == 0 or (not diff.has(sp.Integral) and sp.simplify(diff) == 0):
+            return LineResult(name, True, "symbolically equal")
+    except (NotImplementedError, TypeError, RecursionError):
+        pass
+    syms = sorted(((user.free_symbols | derived.free_symbols) - {t, z, w}), key=lambda s: s.name)
+    pts = _points(syms, N_POINTS)
+    dvals = [_evaluate(diff, p) for p in pts]
+    scale = [max(1.0, abs(_evaluate(derived, p))) for p in pts]
+    if all(abs(d) < 1e-20 * s for d, s in zip(dvals, scale)):
+        return LineResult(name, True, f"numerically equal at {N_POINTS} random points (|difference| < 1e-20)")
+    # locate: the user term whose multiple the difference is
+    written = list(sp.Add.make_args(user))  # the terms as the user wrote them, then expanded
+    expanded = [x for x in sp.Add.make_args(sp.expand(gauss_linear(user))) if x not in written]
+    for term in written + expanded:
+        tvals = [_evaluate(term, p) for p in pts]
+        if any(abs(tv) < 1e-25 for tv in tvals):
+            continue
+        ratios = [d / tv for d, tv in zip(dvals, tvals)]
+        if all(abs(r - ratios[0]) < 1e-15 * max(1, abs(ratios[0])) for r in ratios):
+            c = ratios[0]
+            fix = sp.nsimplify(1 - c.real, rational=True, tolerance=1e-12)
+            kind = "sign flipped" if abs(c - 2) < 1e-12 else f"off by a factor {sp.nsimplify(1 / fix) if fix != 0 else 'oo'}" \
+                if fix != 0 else "should not be there"
+            return LineResult(name, False, "differs",
+                              f"term `{text(term)}`: {kind}; the derivation has `{text(fix * term)}` there")
+    return LineResult(name, False, "differs",
+                      f"difference {text(diff)} (no single term accounts for it)")
+
+
+def check_text(content: str, derivation) -> list:
+    results = []
+    extra = {}
+    for s in derivation.free_symbols():
+        extra[s.name] = s
+    for lineno, raw in enumerate(content.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, user = parse_line(line, lineno, extra)
+        try:
+            derived = derivation.get(name)
+        except KeyError:
+            raise CheckError(f"line {lineno}: '{name}' is not in the derivation (known: "
+                             f"{', '.join(derivation.names())})") from None
+        results.append(compare(name, user, derived))
+    if not results:
+        raise CheckError("no equations found (lines NAME = EXPRESSION)")
+    return results
