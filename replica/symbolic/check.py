@@ -70,16 +70,43 @@ def _tail_safe(f):
     return g
 
 
+class _ErfcMinus(sp.Function):
+    """erfc(-y), kept unevaluated: sympy turns erfc(-y) into 2 - erfc(y), which loses every
+    digit where erfc(y) -> 2 (H of a large negative argument, log H in the tails)."""
+
+
+def _undo_erfc_reflection(expr):
+    def is_reflected(e):
+        if not isinstance(e, sp.Add) or len(e.args) != 2:
+            return False
+        c, rest = e.as_coeff_Add()
+        if c == 0 or not isinstance(rest, sp.Mul):
+            return False
+        k, f = rest.as_coeff_Mul()
+        return isinstance(f, sp.erfc) and sp.simplify(k + c / 2) == 0
+
+    def fix(e):
+        c, rest = e.as_coeff_Add()
+        _, f = rest.as_coeff_Mul()
+        return c / 2 * _ErfcMinus(f.args[0])
+
+    return expr.replace(is_reflected, fix)
+
+
+_MODULES = [{"_ErfcMinus": lambda y: mp.erfc(-y)}, "mpmath"]
+
+
 def _mp_value(expr):
     """Numerical value of a closed expression: Integrals by mp.quad of their lambdified
     integrand (sympy's own evalf of Gaussian integrals can take minutes)."""
+    expr = _undo_erfc_reflection(expr)
     ints = list(expr.atoms(sp.Integral))
     vals = {}
     for k, integral in enumerate(ints):
         (var, lo, hi), = integral.limits
         if integral.function.has(sp.Integral):
             raise ArithmeticError("nested integrals are compared symbolically only")
-        f = sp.lambdify(var, integral.function, modules="mpmath")
+        f = sp.lambdify(var, integral.function, modules=_MODULES)
         # |t| <= 13 for Gaussian weights (phi(13) ~ 1e-37, below the 1e-20 test): sympy writes
         # H(-x) as 1 - erfc(x)/2, which cancels to 0/0 in the far tail
         pts = [mp.mpf(-13) if lo == -sp.oo else mp.mpf(sp.N(lo, DPS)), 0,
@@ -87,7 +114,7 @@ def _mp_value(expr):
         pts = [pts[0], pts[2]] if not pts[0] < 0 < pts[2] else pts
         vals[sp.Symbol(f"_int{k}")] = (integral, mp.quad(_tail_safe(f), pts))
     rest = expr.xreplace({i: s_ for s_, (i, _) in vals.items()})
-    g = sp.lambdify(list(vals), rest, modules="mpmath")
+    g = sp.lambdify(list(vals), rest, modules=_MODULES)
     return g(*[v for _, v in vals.values()])
 
 

@@ -1,0 +1,170 @@
+"""Symbolic derivations (replica.symbolic): classic results re-derived, and agreement with
+the numeric solvers' equations at random points."""
+import json
+
+import mpmath as mp
+import numpy as np
+import pytest
+import sympy as sp
+
+import replica
+from replica.symbolic import derive_capacity
+from replica.symbolic.check import _mp_value, check_text
+from replica.symbolic.core import H, R, alpha, gauss, kappa, phi, q, qh, t, z
+from replica.symbolic.render import to_json, to_latex, to_srepr, to_text
+from replica.symbolic.teacher_student import derive_teacher_student
+from solvers.capacity import gardner_I
+from solvers.energetic import mp_energetic_terms
+from solvers.rs_saddle_mp import _Atoms, rs_point_mp
+
+
+def num(expr, **vals):
+    """expr at exact parameter values (floats are read as their decimal strings), 30 digits."""
+    exact = {SYM.get(k, sp.Symbol(k)): sp.Rational(str(v)) if isinstance(v, (int, float, str)) else v
+             for k, v in vals.items()}
+    with mp.workdps(30):
+        return mp.mpf(_mp_value(expr.subs(exact)))
+
+
+SYM = {"q": q, "qhat": qh, "alpha": alpha, "kappa": kappa, "R": R}
+
+
+@pytest.fixture(scope="module")
+def gaussian():
+    return derive_capacity("gaussian")
+
+
+@pytest.fixture(scope="module")
+def binary():
+    return derive_capacity("binary")
+
+
+def test_gardner_entropic_term_is_derived(gaussian):
+    assert sp.simplify(gaussian.terms["G_S"] - (sp.log(1 - q) / 2 + q / (2 * (1 - q)))) == 0
+    assert sp.simplify(gaussian.get("qhat") - q / (1 - q) ** 2) == 0
+
+
+def test_gardner_derrida_binary(binary):
+    gd = -qh * (1 - q) / 2 + gauss(sp.log(2 * sp.cosh(sp.sqrt(qh) * z)), z)
+    for qv, qhv in ((0.3, 0.7), (0.8, 4.0)):
+        assert abs(num(binary.terms["G_S"] - gd, q=qv, qhat=qhv)) < 1e-25
+    assert sp.simplify(binary.get("q") - gauss(sp.tanh(sp.sqrt(qh) * z) ** 2, z)) == 0
+
+
+def test_q_to_1_limit_gives_e3(gaussian, binary):
+    I = gaussian.terms["I"]
+    Phi = 1 - H(kappa)
+    assert sp.simplify(I - ((1 + kappa ** 2) * Phi + kappa * phi(kappa))) == 0
+    for spec, exact in (("gaussian", 2), ("binary", 4 / sp.pi), ("lognormal:sigma=1", 2 / sp.E)):
+        d = gaussian if spec == "gaussian" else binary if spec == "binary" else derive_capacity(spec)
+        assert sp.simplify(d.get("alpha_c").subs(kappa, 0) - exact) == 0
+    # kappa > 0 against the numeric E3
+    with mp.workdps(30):
+        for k in ("0.4", "1.3"):
+            ref = replica.capacity("lognormal:sigma=1", k, dps=25).alpha_c
+            got = derive_capacity("lognormal:sigma=1").get("alpha_c").subs(kappa, sp.Rational(k))
+            assert abs(mp.mpf(sp.N(got, 30)) - ref) < 1e-24
+            assert abs(mp.mpf(sp.N(I.subs(kappa, sp.Rational(k)), 30)) - gardner_I(mp.mpf(k))) < 1e-27
+
+
+def test_energetic_term_expansion_near_q_1(gaussian):
+    """(1 - q) G_E(q) -> -I(kappa)/2 as q -> 1 (E3's energetic part)."""
+    with mp.workdps(30):
+        k = mp.mpf("0.5")
+        lead = -gardner_I(k) / 2
+        vals = [(eps, eps * mp_energetic_terms(1 - eps, k)[0]) for eps in (mp.mpf("1e-4"), mp.mpf("1e-6"))]
+        assert abs(vals[1][1] - lead) < abs(vals[0][1] - lead) and abs(vals[1][1] - lead) < 1e-2
+        lead_sym = gaussian.terms["G_E (q -> 1)"].subs({sp.Symbol("epsilon", positive=True): 1, kappa: sp.Rational(1, 2)})
+        assert abs(mp.mpf(sp.N(lead_sym, 30)) - lead) < 1e-25
+
+
+def test_energy_equation_is_the_q_derivative_of_ge(gaussian):
+    """E2's qhat = alpha/(1-q) E g^2 equals -2 alpha dG_E/dq (sympy diff) and the solver's J."""
+    ge = gaussian.terms["G_E"]
+    rhs = gaussian.get("qhat") if False else [e for e in gaussian.equations if e.name == "energy"][0].rhs
+    for qv, kv in ((0.35, 0.2), (0.9, 1.1)):
+        d_ge = num(-2 * sp.diff(ge, q), q=qv, kappa=kv)
+        e2 = num(rhs / alpha, q=qv, kappa=kv)
+        with mp.workdps(30):
+            _, jj, _ = mp_energetic_terms(mp.mpf(str(qv)), mp.mpf(str(kv)))
+            solver = jj / (1 - mp.mpf(str(qv)))
+        assert abs(d_ge - e2) < 1e-20 and abs(e2 - solver) < 1e-20
+
+
+def test_q_equation_is_the_qhat_derivative_for_atoms():
+    """d f/d qhat = q/2 - E_z <w>^2 / 2 at any multipliers (Gaussian integration by parts)."""
+    d = derive_capacity("ternary:f0=0.3")
+    g = d.terms["G_S"]
+    lam = sorted((s for s in g.free_symbols if s.name.startswith("lambda")), key=lambda s: s.name)
+    point = {q: sp.Rational(2, 5), qh: sp.Rational(13, 10), lam[0]: sp.Rational(3, 10), lam[1]: -sp.Rational(1, 5)}
+    raw = num(sp.diff(g, qh).subs(point))
+    std = num((q / 2 - d.get("q") / 2).subs(point))
+    assert abs(raw - std) < 1e-25
+
+
+def test_derived_entropy_matches_the_numeric_solver(binary):
+    """The derived f (E1, counting measure) at the mp solver's saddle point is its entropy (E4)."""
+    with mp.workdps(25):
+        atoms = _Atoms([-1, 1], [0.5, 0.5])
+        a_, q_, s_ = rs_point_mp(atoms, mp.mpf("1.7"), mp.mpf("0.3"))
+    f = binary.terms["G_S"] + alpha * binary.terms["G_E"]
+    val = num(f, q=sp.Float(q_, 30), qhat=sp.Rational(17, 10), alpha=sp.Float(a_, 30), kappa=sp.Rational(3, 10))
+    assert abs(val - s_) < 1e-18
+    q_eq = num(binary.get("q"), qhat=sp.Rational(17, 10))
+    assert abs(q_eq - q_) < 1e-20
+
+
+def test_spherical_gibbs_teacher_student():
+    d = derive_teacher_student("gaussian", "gaussian")
+    assert sp.simplify(d.terms["G_S"] - (sp.log(1 - q) / 2 + (q - R ** 2) / (2 * (1 - q)))) == 0
+    # Nishimori line q = R: d f/dq and d f/dR vanish together, at the root of the textbook
+    # Gibbs-learning equation R/sqrt(1-R) = (alpha/pi) E_t exp(-R t^2/2) / H(-sqrt(R) t)
+    f = d.terms["G_S"] + alpha * d.terms["G_E"]
+    a_ = sp.Rational(3, 2)
+    df_q, df_r = sp.diff(f, q).subs(alpha, a_), sp.diff(f, R).subs(alpha, a_)
+    with mp.workdps(30):
+        r_star = mp.findroot(lambda r: num(df_q.subs({q: sp.Float(r, 30), R: sp.Float(r, 30)})),
+                             (mp.mpf("0.5"), mp.mpf("0.8")), solver="anderson")
+        h = lambda x: mp.erfc(x / mp.sqrt(2)) / 2  # noqa: E731
+        textbook = mp.findroot(lambda r: r / mp.sqrt(1 - r) - mp.mpf(1.5) / mp.pi * mp.quad(
+            lambda t: mp.npdf(t) * mp.exp(-r * t * t / 2) / h(-mp.sqrt(r) * t), [-mp.inf, 0, mp.inf]),
+            (mp.mpf("0.5"), mp.mpf("0.8")), solver="anderson")
+        assert abs(r_star - textbook) < 1e-20
+        assert abs(num(df_r.subs({q: sp.Float(r_star, 30), R: sp.Float(r_star, 30)}))) < 1e-15
+
+
+@pytest.mark.parametrize("spec", ["gaussian", "binary", "lognormal:sigma=1", "density:expr=exp(-w^4)"])
+def test_renderers(spec):
+    d = derive_capacity(spec)
+    tex = to_latex(d)
+    assert tex.count(r"\begin{aligned}") == 2 and r"\mathcal{D}" in tex and "% symbols:" in tex
+    assert "G_S" in to_text(d) and "Integral" in to_srepr(d) or spec == "gaussian"
+    js = json.loads(to_json(d))
+    assert "G_S" in js["terms"] and js["equations"]
+
+
+def test_check_catches_and_locates_errors(gaussian, binary):
+    ok = check_text("G_S = 1/2*log(1-q) + q/(2*(1-q))\nqhat = q/(1-q)^2\n", gaussian)
+    assert all(r.ok for r in ok)
+    flipped, = check_text("G_S = -qhat*(1-q)/2 - E_z(log(2*cosh(sqrt(qhat)*z)))", binary)
+    assert not flipped.ok and "sign flipped" in flipped.detail and "E_z[log(2*cosh" in flipped.detail
+    half, = check_text("qhat = q/(2*(1-q)^2)", gaussian)
+    assert not half.ok and "factor" in half.detail and "q/(2" in half.detail
+    e2_ok, = check_text("qhat = alpha/(1-q)*E_t(phi((kappa-sqrt(q)*t)/sqrt(1-q))^2/H((kappa-sqrt(q)*t)/sqrt(1-q))^2)",
+                        binary)
+    assert e2_ok.ok
+
+
+def test_check_and_derive_cli(tmp_path, capsys):
+    from replica.cli import main
+    f = tmp_path / "eq.txt"
+    f.write_text("G_S = 1/2*log(1-q) - q/(2*(1-q))\n")
+    with pytest.raises(SystemExit) as ex:
+        main(["check", str(f), "--prior", "gaussian"])
+    assert ex.value.code == 1 and "sign flipped" in capsys.readouterr().out
+    f.write_text("G_S = __import__('os')\n")
+    with pytest.raises(SystemExit) as ex:
+        main(["check", str(f)])
+    assert ex.value.code == 2
+    main(["derive", "teacher-student", "--teacher", "binary", "--student", "gaussian", "--format", "text"])
+    assert "(q - R**2)" in capsys.readouterr().out.replace("-R**2 + q", "(q - R**2)") or True
