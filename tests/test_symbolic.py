@@ -9,7 +9,8 @@ import sympy as sp
 
 import replica
 from replica.symbolic import derive_capacity
-from replica.symbolic.check import _mp_value, check_text
+from replica.symbolic.check import check_text
+from replica.symbolic.numeric import mp_value as _mp_value
 from replica.symbolic.core import H, R, alpha, gauss, kappa, phi, q, qh, t, z
 from replica.symbolic.render import to_json, to_latex, to_srepr, to_text
 from replica.symbolic.teacher_student import derive_teacher_student
@@ -168,3 +169,25 @@ def test_check_and_derive_cli(tmp_path, capsys):
     assert ex.value.code == 2
     main(["derive", "teacher-student", "--teacher", "binary", "--student", "gaussian", "--format", "text"])
     assert "(q - R**2)" in capsys.readouterr().out.replace("-R**2 + q", "(q - R**2)") or True
+
+
+def test_lambdified_equations_match_float64_solvers(binary):
+    """numpy-lambdified derived expressions vs the vectorised solvers at random points."""
+    from replica.symbolic.numeric import lambdify
+    from solvers import rs_saddle as Rs
+    from solvers.energetic import energetic_terms
+    ge = lambdify(binary.terms["G_E"], [q, kappa], "numpy")
+    rng = np.random.default_rng(7)
+    for qv, kv in zip(rng.uniform(0.05, 0.95, 5), rng.uniform(0, 1.5, 5)):
+        assert abs(ge(qv, kv) - energetic_terms(qv, kv)[0]) < 1e-12
+    q_of_qh = lambdify(binary.get("q"), [qh], "numpy")
+    ms = Rs.measures_of(replica.prior("binary"))
+    for qhv in rng.uniform(0.1, 5.0, 4):
+        assert abs(q_of_qh(qhv) - Rs.rs_point(ms, qhv, 0.0).q) < 1e-12
+    gs_mp = lambdify(binary.terms["G_S"], [q, qh], "mpmath")
+    with mp.workdps(30):
+        atoms = _Atoms([-1, 1], [0.5, 0.5])
+        _, q_, s_ = rs_point_mp(atoms, mp.mpf(2), mp.mpf(0))
+        _, jj_ge = mp.mpf(0), mp_energetic_terms(q_, 0)[0]
+        a_, _, _ = rs_point_mp(atoms, mp.mpf(2), mp.mpf(0))
+        assert abs(gs_mp(q_, mp.mpf(2)) + a_ * jj_ge - s_) < 1e-25

@@ -20,6 +20,7 @@ import sympy as sp
 
 from ..priors.formula import FormulaError, parse_formula
 from .core import H, R, Rh, alpha, gauss, gauss_linear, kappa, phi, q, qh, sigma, t, w, z
+from .numeric import mp_value
 from .render import text
 
 DPS = 40
@@ -61,66 +62,9 @@ def parse_line(line: str, lineno: int, extra_symbols):
         raise CheckError(f"line {lineno}: {exc}") from None
 
 
-def _tail_safe(f):
-    def g(x):
-        try:
-            return f(x)
-        except ZeroDivisionError:  # 0/0 from cancellation where the Gaussian weight is < 1e-30
-            return mp.mpf(0)
-    return g
-
-
-class _ErfcMinus(sp.Function):
-    """erfc(-y), kept unevaluated: sympy turns erfc(-y) into 2 - erfc(y), which loses every
-    digit where erfc(y) -> 2 (H of a large negative argument, log H in the tails)."""
-
-
-def _undo_erfc_reflection(expr):
-    def is_reflected(e):
-        if not isinstance(e, sp.Add) or len(e.args) != 2:
-            return False
-        c, rest = e.as_coeff_Add()
-        if c == 0 or not isinstance(rest, sp.Mul):
-            return False
-        k, f = rest.as_coeff_Mul()
-        return isinstance(f, sp.erfc) and sp.simplify(k + c / 2) == 0
-
-    def fix(e):
-        c, rest = e.as_coeff_Add()
-        _, f = rest.as_coeff_Mul()
-        return c / 2 * _ErfcMinus(f.args[0])
-
-    return expr.replace(is_reflected, fix)
-
-
-_MODULES = [{"_ErfcMinus": lambda y: mp.erfc(-y)}, "mpmath"]
-
-
-def _mp_value(expr):
-    """Numerical value of a closed expression: Integrals by mp.quad of their lambdified
-    integrand (sympy's own evalf of Gaussian integrals can take minutes)."""
-    expr = _undo_erfc_reflection(expr)
-    ints = list(expr.atoms(sp.Integral))
-    vals = {}
-    for k, integral in enumerate(ints):
-        (var, lo, hi), = integral.limits
-        if integral.function.has(sp.Integral):
-            raise ArithmeticError("nested integrals are compared symbolically only")
-        f = sp.lambdify(var, integral.function, modules=_MODULES)
-        # |t| <= 13 for Gaussian weights (phi(13) ~ 1e-37, below the 1e-20 test): sympy writes
-        # H(-x) as 1 - erfc(x)/2, which cancels to 0/0 in the far tail
-        pts = [mp.mpf(-13) if lo == -sp.oo else mp.mpf(sp.N(lo, DPS)), 0,
-               mp.mpf(13) if hi == sp.oo else mp.mpf(sp.N(hi, DPS))]
-        pts = [pts[0], pts[2]] if not pts[0] < 0 < pts[2] else pts
-        vals[sp.Symbol(f"_int{k}")] = (integral, mp.quad(_tail_safe(f), pts))
-    rest = expr.xreplace({i: s_ for s_, (i, _) in vals.items()})
-    g = sp.lambdify(list(vals), rest, modules=_MODULES)
-    return g(*[v for _, v in vals.values()])
-
-
 def _evaluate(expr, point):
     with mp.workdps(DPS):
-        val = mp.mpmathify(_mp_value(expr.subs(point)))
+        val = mp.mpmathify(mp_value(expr.subs(point)))
     if not mp.isfinite(val):
         raise ArithmeticError(f"cannot evaluate {text(expr)} numerically")
     return complex(val)
