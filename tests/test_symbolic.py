@@ -191,3 +191,13 @@ def test_lambdified_equations_match_float64_solvers(binary):
         _, jj_ge = mp.mpf(0), mp_energetic_terms(q_, 0)[0]
         a_, _, _ = rs_point_mp(atoms, mp.mpf(2), mp.mpf(0))
         assert abs(gs_mp(q_, mp.mpf(2)) + a_ * jj_ge - s_) < 1e-25
+
+
+def test_user_density_is_normalised_to_unit_second_moment():
+    from replica.symbolic.capacity import normalised_density
+    from replica.symbolic.core import w
+    p = normalised_density(sp.exp(-w ** 4), -mp.inf, mp.inf)
+    assert abs(sp.N(sp.integrate(p, (w, -sp.oo, sp.oo)), 30) - 1) < 1e-25
+    assert abs(sp.N(sp.integrate(w ** 2 * p, (w, -sp.oo, sp.oo)), 30) - 1) < 1e-25
+    tex = to_latex(derive_capacity("density:expr=exp(-w^4)"))
+    assert r"\Gamma" in tex and r"\int \mathcal{D}w" not in tex   # dw integrals are not Gaussian ones

@@ -144,6 +144,17 @@ def family_density(p, spec):
     return sp.simplify((pdf.subs(x, w * c) * c))
 
 
+def normalised_density(expr, lo, hi):
+    """c f(c w) / Z: the user's density normalised and rescaled to E w^2 = 1 (section 1);
+    integrals sympy cannot do stay as Integral objects."""
+    lo = -sp.oo if lo == -mp.inf else _exact(lo)
+    hi = sp.oo if hi == mp.inf else _exact(hi)
+    zn = sp.simplify(sp.integrate(expr, (w, lo, hi)))
+    m2 = sp.simplify(sp.integrate(w ** 2 * expr, (w, lo, hi)) / zn)
+    c = sp.sqrt(m2)
+    return sp.simplify(c * expr.subs(w, c * w) / zn)
+
+
 def density_entropic(p, spec_expr=None):
     """E1 with dmu = dw and an unknown Lagrange function lambda(w) (distribution constraint)."""
     lo, hi = p.support
@@ -227,8 +238,9 @@ def derive_capacity(spec: str) -> Derivation:
         expr = family_density(p, spec)
         if name == "density":
             from ..priors.formula import parse_formula
-            text = spec.split("expr=", 1)[1].split(",support=")[0]
-            expr = parse_formula(text, variables=("w",))
+            from ..priors.grammar import parse_params
+            text = parse_params(spec.split(":", 1)[1], ("expr", "support"), raw=("expr",))["expr"]
+            expr = normalised_density(parse_formula(text, variables=("w",)), *p.support)
         g, d_eqs, _ = density_entropic(p, expr)
         terms["G_S"] = g
         eqs += d_eqs

@@ -20,9 +20,12 @@ def _gauss_body(expr):
     var, lo, hi = expr.limits[0]
     if lo != -sp.oo or hi != sp.oo:
         return None, None
-    body = sp.powsimp(sp.simplify(expr.function / phi(var)))
-    if body.has(sp.exp(-var ** 2 / 2)):
+    # a Gaussian expectation carries the factor exp(-var^2/2) (in every term)
+    weight = sp.exp(-var ** 2 / 2)
+    terms = sp.Add.make_args(expr.function)
+    if not all(weight in sp.Mul.make_args(term) for term in terms):
         return None, None
+    body = sp.powsimp(sp.simplify(expr.function / phi(var)))
     return body, var
 
 
