@@ -59,6 +59,9 @@ def test_q_to_1_limit_gives_e3(gaussian, binary):
     for spec, exact in (("gaussian", 2), ("binary", 4 / sp.pi), ("lognormal:sigma=1", 2 / sp.E)):
         d = gaussian if spec == "gaussian" else binary if spec == "binary" else derive_capacity(spec)
         assert sp.simplify(d.get("alpha_c").subs(kappa, 0) - exact) == 0
+    # binary: Laplace's method on E1's log 2cosh gives G_S ~ (2/pi) / (2 (1-q)), E3's rho^2 = (E|z|)^2
+    eps = sp.Symbol("epsilon", positive=True)
+    assert sp.simplify(binary.terms["G_S (q -> 1)"] - 1 / (sp.pi * eps)) == 0
     # kappa > 0 against the numeric E3
     with mp.workdps(30):
         for k in ("0.4", "1.3"):

@@ -171,6 +171,21 @@ def density_entropic(p, spec_expr=None):
     return g, eqs, {"density": dens, "support": (lo, hi)}
 
 
+def laplace_q_to_1(gs):
+    """q -> 1 of an atoms G_S with log 2cosh (symmetric binary), by Laplace's method:
+    log 2cosh(y) = |y| + O(e^{-2|y|}), then extremise over qhat at q = 1 - epsilon.
+    Returns the coefficient rho^2 of G_S ~ rho^2 / (2 epsilon) (E1 -> E3)."""
+    y = sp.Wild("y")
+    lead = gs.replace(sp.log(sp.cosh(y)), sp.Abs(y) - sp.log(2))
+    lead = lead.replace(lambda e: isinstance(e, sp.Integral),
+                        lambda e: sp.integrate(sp.refine(e.function, sp.Q.positive(qh)), e.limits[0]))
+    lead = sp.simplify(lead.subs(q, 1 - EPS))
+    sol = sp.solve(sp.diff(lead, qh), qh)
+    if len(sol) != 1:
+        return None
+    return sp.simplify(2 * EPS * lead.subs(qh, sol[0]))
+
+
 def transport_map(p, spec):
     """T = F^{-1} o Phi in closed form for the families that have one, else T(z)."""
     name = spec.split(":")[0]
@@ -234,6 +249,12 @@ def derive_capacity(spec: str) -> Derivation:
                      f"{', '.join(map(str, info['probs']))}, rescaled to E w^2 = 1).")
         if info["multipliers"]:
             notes.append("Extremise over " + ", ".join(m.name for m in info["multipliers"]) + " and qhat.")
+        if g.has(sp.cosh):
+            lead = laplace_q_to_1(g)
+            if lead is not None:
+                terms["G_S (q -> 1)"] = lead / (2 * EPS)
+                gs_leading = lead
+                notes.append("q -> 1 by Laplace's method on E1: log 2cosh(y) ~ |y|, qhat eliminated.")
     else:
         expr = family_density(p, spec)
         if name == "density":
@@ -252,6 +273,10 @@ def derive_capacity(spec: str) -> Derivation:
     terms["I"] = gardner_I()
     terms["G_E (q -> 1)"] = energetic_q_to_1()
     rho2, alpha_c = q_to_1(gs_leading, transport_map(p, spec) if gs_leading is None else None)
+    if gs_leading is not None and p.is_discrete:  # cross-check with E3's transport form
+        rho_t, _ = q_to_1(None, transport_map(p, spec))
+        if sp.simplify(rho_t - rho2) != 0:
+            raise ArithmeticError(f"q -> 1 limit of E1 ({rho2}) disagrees with E3 ({rho_t})")
     terms["rho^2"] = rho2
     eqs.append(Equation("alpha_c", sp.Symbol("alpha_c"), alpha_c,
                         "q -> 1: G_S ~ rho^2/(2(1-q)), G_E ~ -I/(2(1-q)) (E3)"))
