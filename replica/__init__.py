@@ -6,6 +6,7 @@
 """
 from .capacity import CapacityResult, CurvePoint, capacity, curve, curve_mp
 from .priors import PriorError, prior
+from .teacher_student import TSPoint, teacher_student
 
-__all__ = ["capacity", "curve", "curve_mp", "prior", "PriorError", "CapacityResult", "CurvePoint"]
+__all__ = ["teacher_student", "TSPoint", "capacity", "curve", "curve_mp", "prior", "PriorError", "CapacityResult", "CurvePoint"]
 __version__ = "0.1.0"

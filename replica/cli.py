@@ -191,6 +191,26 @@ def cmd_check(args):
         raise SystemExit(1)
 
 
+def cmd_teacher_student(args):
+    from .teacher_student import teacher_student
+
+    alphas, _ = parse_range(args.alpha, "alpha")
+    if any(a <= 0 for a in alphas):
+        raise UsageError("alpha values must be > 0")
+    pts = teacher_student(args.teacher, args.student, args.rule, alphas, noise=args.noise)
+    if args.json:
+        print(json.dumps({"teacher": args.teacher, "student": args.student, "rule": args.rule,
+                          "points": [p.to_dict() for p in pts], "transitions": []}))
+        return
+    print(f"teacher: {args.teacher}   student: {args.student}   rule: {args.rule}   (RS, noise-free, float64)")
+    print("eps_g = arccos(R)/pi against the clean teacher (E7); weights at unit second moment")
+    head = "kappa" if args.rule == "max-margin" else "free_entropy"
+    print(f"{'alpha':>8} {'R':>12} {'q':>12} {'eps_g':>12} {head:>13} {'eps error':>9}  branch")
+    for p in pts:
+        extra = p.kappa if args.rule == "max-margin" else p.free_entropy
+        print(f"{p.alpha:8.4f} {p.R:12.8f} {p.q:12.8f} {p.eps_g:12.8f} {extra:13.8f} {p.eps_error:9.1e}  {p.branch}")
+
+
 def build_parser():
     ap = argparse.ArgumentParser(
         prog="replica",
@@ -246,6 +266,17 @@ def build_parser():
     ck.add_argument("--teacher", help="teacher spec (teacher-student derivation)")
     ck.add_argument("--student", help="student spec (teacher-student derivation)")
     ck.set_defaults(func=cmd_check)
+    tsp = sub.add_parser("teacher-student", help="generalization of a student learning from a teacher (E5-E8)",
+                         description="Teacher-student generalization, replica symmetric. Students: spherical, "
+                                     "sign (w >= 0), or a prior spec (distribution-constrained student).\n"
+                                     "Rules: max-margin (E8, any student) and gibbs (spherical student).")
+    tsp.add_argument("--teacher", required=True, help="teacher prior spec")
+    tsp.add_argument("--student", default="spherical", help="spherical | sign | prior spec (default spherical)")
+    tsp.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")
+    tsp.add_argument("--alpha", default="0.5:10:20", help="alpha values start:stop:count (default 0.5:10:20)")
+    tsp.add_argument("--noise", type=float, default=0.0, help="Gaussian output noise sigma (only 0 so far)")
+    tsp.add_argument("--json", action="store_true", help="print JSON")
+    tsp.set_defaults(func=cmd_teacher_student)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
     pr.add_argument("spec", nargs="?", help="a prior spec to describe")
     pr.set_defaults(func=cmd_priors)

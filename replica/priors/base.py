@@ -85,6 +85,22 @@ class Continuous:
         keep = np.concatenate([[True], np.diff(cdf) > 0])
         return interpolate.PchipInterpolator(cdf[keep], x[keep], extrapolate=True)
 
+    def np_cdf(self, x):
+        """CDF in float64 by inverting np_ppf in z-space: s(x) = Phi^{-1}(F(x)) is smooth and
+        monotone, so a PCHIP of s against x on 4001 quantiles is accurate to ~1e-9."""
+        if not hasattr(self, "_cdf_table"):
+            s = np.linspace(-9.0, 9.0, 4001)
+            xs = self.np_ppf(special.ndtr(s))
+            fin = np.isfinite(xs)
+            s, xs = s[fin], xs[fin]
+            keep = np.concatenate([[True], np.diff(xs) > 0])
+            self._cdf_table = (interpolate.PchipInterpolator(xs[keep], s[keep], extrapolate=False),
+                               xs[keep][0], xs[keep][-1])
+        f, lo, hi = self._cdf_table
+        x = np.asarray(x, dtype=float)
+        s = np.where(x <= lo, -np.inf, np.where(x >= hi, np.inf, f(np.clip(x, lo, hi))))
+        return special.ndtr(s)
+
     def np_sample(self, n, rng):
         return self.np_ppf(rng.random(n))
 

@@ -1,0 +1,100 @@
+"""User-facing teacher-student API (THEORY.md section 3): `replica.teacher_student(...)`.
+
+Students: "spherical" (norm only), "sign" (w >= 0, norm fixed), or any prior spec (the
+student's weights are constrained to that distribution).  Rules: "max-margin" (E8, any
+student) and "gibbs" (E5-E6; spherical student so far).  Noise-free labels.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from solvers import teacher_student as ts
+from solvers.rs_saddle import measures_of
+
+from .priors import PriorError, prior as parse_prior
+
+STUDENT_KINDS = ("spherical", "sign")
+
+
+@dataclasses.dataclass(frozen=True)
+class TSPoint:
+    alpha: float
+    R: float
+    q: float
+    eps_g: float                 # arccos(R)/pi against the clean teacher (E7)
+    kappa: float | None          # max-margin: the margin (negative = not separable)
+    free_entropy: float | None   # Gibbs: f at the saddle point
+    branch: str
+    eps_error: float             # |eps_g - eps_g with refined quadrature| (0 where exact)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _student(spec, teacher, w0, p0, refine=False):
+    if spec == "spherical":
+        return ts.SphericalStudent(w0, p0)
+    if spec == "sign":
+        st = ts.SignStudent(w0, p0)
+        return st.refined() if refine else st
+    ps = parse_prior(spec).normalized()
+    if getattr(ps, "groups", None):
+        raise PriorError("group priors are not supported as students yet")
+    st = ts.TransportStudent(w0, p0, _ppf(ps), teacher)
+    return st.refined() if refine else st
+
+
+def _ppf(p):
+    """Float64 quantile function of a prior (atoms and parts)."""
+    vals = np.array([float(v) for v in p.values])
+    probs = np.array([float(x) for x in p.probs])
+    if not p.parts:
+        cum = np.cumsum(probs)
+        return lambda u: vals[np.minimum(np.searchsorted(cum, u, side="left"), len(vals) - 1)]
+    if len(p.parts) == 1 and not p.values:
+        return p.parts[0].np_ppf
+    # mixtures: tabulate the CDF in z-space and invert
+    xs = np.sort(np.concatenate([p.sample(200000, np.random.default_rng(0)), vals]))
+    us = (np.arange(len(xs)) + 0.5) / len(xs)
+    return lambda u: np.interp(u, us, xs)
+
+
+def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0,), noise=0.0):
+    """R, q, eps_g (and margin or free entropy) along alpha for one teacher/student pair."""
+    if noise:
+        raise PriorError("output noise is not implemented in the teacher-student solvers yet (sigma = 0 only)")
+    if rule not in ("max-margin", "gibbs"):
+        raise PriorError(f"unknown rule '{rule}' (use max-margin or gibbs)")
+    alphas = [float(a) for a in alphas]
+    if any(not math.isfinite(a) or a <= 0 for a in alphas):
+        raise PriorError("alpha values must be finite and > 0")
+    pt = parse_prior(teacher).normalized()
+    if getattr(pt, "groups", None):
+        raise PriorError("group priors are not supported as teachers yet")
+    out = []
+    if rule == "gibbs":
+        if student != "spherical":
+            raise PriorError("Gibbs learning is implemented for the spherical student only; "
+                             "use --rule max-margin for constrained students")
+        for a in alphas:
+            q, R, f = ts.gibbs_spherical(a)
+            out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
+                               "gibbs (Nishimori line q = R)", 0.0))
+        return out
+    m = measures_of(pt, 96)[0]
+    st = _student(student, pt, m.w, m.p)
+    curve = ts.legendre_curve(st)
+    fine = None
+    if not isinstance(st, ts.SphericalStudent):  # closed form there; quadrature elsewhere
+        mf = measures_of(pt, 160)[0]
+        ref = _student(student, pt, mf.w, mf.p, refine=True)
+        fine = (ref, ts.legendre_curve(ref))
+    for a in alphas:
+        r = ts.max_margin(st, a, curve)
+        err = abs(ts.max_margin(fine[0], a, fine[1]).eps_g - r.eps_g) if fine else 0.0
+        branch = "max-margin" if r.separable else "max-margin (not separable: kappa < 0)"
+        out.append(TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None, branch, err))
+    return out

@@ -1,0 +1,224 @@
+"""Teacher-student generalization, replica symmetric, float64 (THEORY.md E5-E8).
+
+Max-margin learning (E8, q -> 1, noise-free).  With h = z + rho w0 and M(rho) the largest
+E[h w] over couplings of h with the student's weights,
+    A(R) = min_rho [M(rho) - rho R],    E(R, kappa) = 2 int_{-oo}^{kappa} Dt H(-R t / sqrt(1-R^2)) (kappa - t)^2,
+and the max-margin kappa is the largest with max_R [A(R)^2 - alpha E(R, kappa)] = 0.
+M is convex in rho (a maximum of linear functions), so A is its Legendre transform: along
+rho, R(rho) = M'(rho) = E[w0 w*(h)] (envelope theorem) and A = M - rho M'.  The whole
+(R, A) curve comes from one sweep in rho; R stays below R_max = M'(oo), the largest
+teacher-student overlap the student family can reach.
+
+Gibbs learning (E5-E6) with a spherical student: G_S = log(1-q)/2 + (q - R^2)/(2(1-q))
+(derived in replica.symbolic), stationarity of G_S + alpha G_E in (q, R) by Newton.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy import optimize, special
+
+from .gaussian import H, g_ratio, gauss_hermite, graded_panels, log_H, phi
+
+Z_NODES = 80
+
+
+# ---------------------------------------------------------------- student couplings M(rho)
+class Student:
+    """M(rho) and M'(rho) for a student family against a teacher measure (w0_j, p0_j)."""
+
+    kind = "generic"
+
+    def __init__(self, w0, p0):
+        self.w0, self.p0 = np.asarray(w0, float), np.asarray(p0, float)
+        self.z, self.zw = gauss_hermite(Z_NODES)
+        # h = z + rho w0 on the product grid (z nodes x teacher nodes)
+        self.h_w = (self.zw[:, None] * self.p0[None, :]).ravel()
+
+    def refined(self, n=160):
+        """The same student on finer Gauss-Hermite rules (for error estimates)."""
+        self.z, self.zw = gauss_hermite(n)
+        self.h_w = (self.zw[:, None] * self.p0[None, :]).ravel()
+        if hasattr(self, "zq"):
+            self.zq, self.zqw = gauss_hermite(n)
+        return self
+
+    def fields(self, rho):
+        return (self.z[:, None] + rho * self.w0[None, :]).ravel(), np.broadcast_to(self.w0, (len(self.z), len(self.w0))).ravel()
+
+    def M(self, rho):
+        raise NotImplementedError
+
+
+class SphericalStudent(Student):
+    """w proportional to h: M = sqrt(E h^2) = sqrt(1 + rho^2) (E8), R_max = 1."""
+
+    kind = "spherical"
+
+    def M(self, rho):
+        m = np.sqrt(1 + rho ** 2)
+        return m, rho / m
+
+
+class SignStudent(Student):
+    """w >= 0 with E w^2 = 1: w = (h)_+ / sqrt(E (h)_+^2), M = sqrt(E (h)_+^2) (E8)."""
+
+    kind = "sign-constrained"
+
+    def M(self, rho):
+        h, w0 = self.fields(rho)
+        hp = np.maximum(h, 0.0)
+        m = np.sqrt(self.h_w @ hp ** 2)
+        return m, (self.h_w @ (w0 * hp)) / m
+
+
+class TransportStudent(Student):
+    """Distribution-constrained student: w = Q_S(F_h(h)), the monotone transport of the
+    effective field onto P_S (E8); M = E[h w], M' = E[w0 w].
+
+    F_h(x) = P(z + rho w0 <= x) is computed exactly over the teacher's atoms and, for its
+    continuous parts, as E_z F_part((x - z)/rho) once rho >= 1 (a smooth function of z, so
+    Gauss-Hermite converges; a node discretisation of P_T would cap R_max below 1 for
+    P_S = P_T) and from the part's nodes below."""
+
+    kind = "distribution"
+
+    def __init__(self, w0, p0, ppf, teacher):
+        super().__init__(w0, p0)
+        self.ppf = ppf  # student's quantile function, unit second moment
+        self.atoms = (np.array([float(v) for v in teacher.values]), np.array([float(x) for x in teacher.probs]))
+        self.parts = []
+        for c, part in zip(teacher.masses, teacher.parts):
+            x, g = gauss_hermite(96)
+            keep = g > 1e-14  # extreme nodes map to +-inf through float64 quantiles
+            self.parts.append((float(c), part, part.np_ppf(special.ndtr(x[keep])), g[keep] / g[keep].sum()))
+        self.zq, self.zqw = gauss_hermite(100)
+
+    def _cdf_sf(self, h, rho):
+        va, pa = self.atoms
+        d = h[:, None] - rho * va[None, :]
+        cdf, sf = special.ndtr(d) @ pa, H(d) @ pa
+        for c, part, nodes, g in self.parts:
+            if rho >= 1.0:
+                y = (h[:, None] - self.zq[None, :]) / rho
+                pc = part.np_cdf(y)
+                cdf, sf = cdf + c * (pc @ self.zqw), sf + c * ((1.0 - pc) @ self.zqw)
+            else:
+                d = h[:, None] - rho * nodes[None, :]
+                cdf, sf = cdf + c * (special.ndtr(d) @ g), sf + c * (H(d) @ g)
+        return cdf, sf
+
+    def coupled(self, rho):
+        h, w0 = self.fields(rho)
+        cdf, sf = self._cdf_sf(h, rho)
+        u = np.where(cdf < 0.5, cdf, 1.0 - sf)
+        return h, w0, self.ppf(np.clip(u, 1e-300, 1 - 1e-16))
+
+    def M(self, rho):
+        h, w0, w = self.coupled(rho)
+        return self.h_w @ (h * w), self.h_w @ (w0 * w)
+
+
+def _e_rule(kappa, width):
+    """Gauss-Legendre panels on [-14, kappa], graded down to `width` around t = 0 where
+    H(-R t / sqrt(1 - R^2)) steps (width sqrt(1-R^2)/R), with an edge at the kink t = kappa."""
+    edges = [np.linspace(-14.0, kappa, 57)]
+    if -14.0 < 0.0 < kappa + 14.0:
+        steps = width * 2.0 ** np.arange(0, 40)
+        steps = steps[steps < 14.0]
+        edges.append(np.concatenate([[0.0], steps, -steps]))
+    e = np.unique(np.concatenate(edges))
+    e = e[(e >= -14.0) & (e <= kappa)]
+    x, gw = np.polynomial.legendre.leggauss(12)
+    half, mid = 0.5 * np.diff(e), 0.5 * (e[1:] + e[:-1])
+    t = (mid[:, None] + half[:, None] * x).ravel()
+    return t, (half[:, None] * gw).ravel() * phi(t)
+
+
+def e_term(R, kappa):
+    """E(R, kappa) of E8 for a scalar or an array of R (one shared rule, vectorised)."""
+    R = np.atleast_1d(np.asarray(R, float))
+    s = np.sqrt(np.maximum(1.0 - R * R, 1e-300))
+    t, w = _e_rule(kappa, float(np.min(s / np.maximum(R, 1e-12))))
+    vals = 2 * (H(-(R / s)[:, None] * t[None, :]) * (kappa - t) ** 2) @ w
+    return vals if vals.size > 1 else float(vals[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class MaxMarginPoint:
+    alpha: float
+    kappa: float
+    R: float
+    eps_g: float
+    rho: float
+    R_max: float
+    separable: bool
+
+
+def legendre_curve(student: Student, n=300):
+    """(log rho, R, A) along a rho sweep; R increases to R_max."""
+    lr = np.concatenate([[np.log(1e-6)], np.linspace(np.log(1e-3), np.log(1e4), n)])
+    ms = np.array([student.M(np.exp(x)) for x in lr])
+    R, A = ms[:, 1], ms[:, 0] - np.exp(lr) * ms[:, 1]
+    return lr, R, A
+
+
+def max_margin(student: Student, alpha: float, curve=None) -> MaxMarginPoint:
+    """Max-margin kappa, R and eps_g at load alpha (E8).  The (R, A) curve is computed once
+    (pass it in to reuse across alpha) and interpolated by cubic splines in log rho."""
+    from scipy.interpolate import CubicSpline
+
+    lr, Rs, As = curve if curve is not None else legendre_curve(student)
+    r_spline, a_spline = CubicSpline(lr, Rs), CubicSpline(lr, As)
+    ok = (As > 0) & (Rs > 0) & (Rs < 1 - 1e-12)
+    r_max = float(Rs[-1])
+
+    def objective(x, kappa):
+        r, a = float(r_spline(x)), float(a_spline(x))
+        return a * a - alpha * e_term(r, kappa) if (a > 0 and 0 < r < 1) else -np.inf
+
+    def best(kappa):
+        vals = np.full(len(Rs), -np.inf)
+        vals[ok] = As[ok] ** 2 - alpha * e_term(Rs[ok], kappa)
+        i = int(np.argmax(vals))
+        lo, hi = lr[max(i - 1, 0)], lr[min(i + 1, len(lr) - 1)]
+        res = optimize.minimize_scalar(lambda x: -objective(x, kappa), bounds=(lo, hi), method="bounded",
+                                       options={"xatol": 1e-10})
+        return (-res.fun, float(res.x)) if -res.fun >= vals[i] else (vals[i], float(lr[i]))
+
+    k_lo, k_hi = -1.0, 1.0
+    while best(k_hi)[0] > 0:
+        k_hi *= 2
+    while best(k_lo)[0] < 0:
+        k_lo *= 2
+        if k_lo < -100:
+            raise ArithmeticError("no margin found (the objective stays negative)")
+    kappa = optimize.brentq(lambda k: best(k)[0], k_lo, k_hi, xtol=1e-12)
+    _, x = best(kappa)
+    R = float(r_spline(x))
+    return MaxMarginPoint(alpha, kappa, R, float(np.arccos(np.clip(R, -1, 1)) / np.pi), float(np.exp(x)), r_max,
+                          kappa > 0)
+
+
+# ---------------------------------------------------------------- Gibbs, spherical student
+def gibbs_spherical(alpha):
+    """Spherical Gibbs student, noise-free (E5-E6 with G_S = log(1-q)/2 + (q-R^2)/(2(1-q))).
+
+    G_S and G_E see the teacher only through E w0^2 = 1, so the equations are those of a
+    spherical teacher, where Gibbs learning samples the posterior and the Nishimori line
+    q = R holds; on it stationarity reduces to (checked against the symbolic derivation)
+        R / sqrt(1 - R) = (alpha / pi) E_t exp(-R t^2/2) / H(-sqrt(R) t)
+                        = alpha sqrt(2/pi) E_t g(-sqrt(R) t),    g = phi / H.
+    Returns (q, R, free entropy)."""
+    t, w = gauss_hermite(200)
+
+    def gap(R):
+        return R / np.sqrt(1 - R) - alpha * np.sqrt(2 / np.pi) * (w @ g_ratio(-np.sqrt(R) * t))
+
+    R = optimize.brentq(gap, 1e-14, 1 - 1e-14, xtol=1e-15, rtol=1e-15)
+    q = R
+    tg, wg = graded_panels(0.0, np.sqrt(1 - q))  # log H(-sqrt(q) t / sqrt(1-q)) kinks at t = 0
+    ge = 2 * wg @ (H(-R * tg / np.sqrt(q - R * R)) * log_H(-np.sqrt(q) * tg / np.sqrt(1 - q)))
+    f = 0.5 * np.log(1 - q) + (q - R * R) / (2 * (1 - q)) + alpha * ge
+    return q, R, f

@@ -1,0 +1,67 @@
+"""Teacher-student generalization (E5-E8) against asymptotics, the Nishimori line and the
+paper's ranking of students."""
+import json
+
+import numpy as np
+import pytest
+
+import replica
+from replica.cli import main
+from solvers import teacher_student as ts
+from solvers.rs_saddle import measures_of
+
+
+def test_spherical_max_margin_large_alpha():
+    """Optimal-stability perceptron: eps_g ~ 0.50 / alpha."""
+    (p,) = replica.teacher_student("gaussian", "spherical", "max-margin", [200.0])
+    assert abs(p.eps_g * 200 - 0.5) < 0.005 and p.kappa > 0
+
+
+def test_spherical_gibbs_large_alpha_and_nishimori():
+    (p,) = replica.teacher_student("binary", "spherical", "gibbs", [200.0])
+    assert abs(p.eps_g * 200 - 0.6246) < 2e-3       # eps_g ~ 0.62 / alpha (Gibbs learning)
+    (p,) = replica.teacher_student("gaussian", "spherical", "gibbs", [1.5])
+    # the symbolic derivation's Nishimori solution (tests/test_symbolic.py) to double precision
+    assert p.q == p.R and abs(p.R - 0.629997517641320088) < 1e-13
+
+
+def test_spherical_legendre_transform_is_sqrt_1_minus_r2():
+    m = measures_of(replica.prior("binary"))[0]
+    _, R, A = ts.legendre_curve(ts.SphericalStudent(m.w, m.p), 50)
+    assert np.max(np.abs(A - np.sqrt(1 - R ** 2))) < 1e-12
+
+
+def test_gaussian_student_with_binary_teacher_caps_overlap():
+    """THEORY.md E8: R_max = sqrt(2/pi) for a Gaussian-constrained student and a binary teacher."""
+    pts = replica.teacher_student("binary", "gaussian", "max-margin", [2.0, 20.0])
+    st = ts.TransportStudent(*_nodes("binary"), replica.prior("gaussian").parts[0].np_ppf,
+                             replica.prior("binary").normalized())
+    r_max = ts.legendre_curve(st)[1][-1]
+    assert abs(r_max - np.sqrt(2 / np.pi)) < 1e-6
+    assert all(p.R < np.sqrt(2 / np.pi) for p in pts)
+
+
+def _nodes(spec):
+    m = measures_of(replica.prior(spec), 96)[0]
+    return m.w, m.p
+
+
+def test_matched_lognormal_student_beats_spherical_and_sign():
+    """The paper's claim: with a lognormal teacher, the student constrained to P_S = P_T
+    generalises better in max-margin learning than spherical and sign-constrained students."""
+    alphas = [1.0, 3.0, 10.0]
+    res = {s: replica.teacher_student("lognormal:sigma=1", s, "max-margin", alphas)
+           for s in ("spherical", "sign", "lognormal:sigma=1")}
+    for i in range(len(alphas)):
+        m, sg, sp_ = (res[k][i] for k in ("lognormal:sigma=1", "sign", "spherical"))
+        assert m.eps_g + m.eps_error < sg.eps_g - sg.eps_error < sp_.eps_g
+        assert m.eps_error < 1e-3
+
+
+def test_cli_json_and_errors(capsys):
+    main(["teacher-student", "--teacher", "binary", "--alpha", "1:2:2", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert {"alpha", "R", "q", "eps_g", "free_entropy", "branch"} <= set(d["points"][0]) and "transitions" in d
+    with pytest.raises(SystemExit) as ex:
+        main(["teacher-student", "--teacher", "binary", "--student", "sign", "--rule", "gibbs", "--alpha", "1"])
+    assert ex.value.code == 2
