@@ -192,7 +192,7 @@ def cmd_check(args):
 
 
 def cmd_teacher_student(args):
-    from .teacher_student import teacher_student
+    from .teacher_student import teacher_student, transitions
 
     alphas, _ = parse_range(args.alpha, "alpha")
     if any(a <= 0 for a in alphas):
@@ -200,7 +200,8 @@ def cmd_teacher_student(args):
     pts = teacher_student(args.teacher, args.student, args.rule, alphas, noise=args.noise)
     if args.json:
         print(json.dumps({"teacher": args.teacher, "student": args.student, "rule": args.rule,
-                          "points": [p.to_dict() for p in pts], "transitions": []}))
+                          "points": [p.to_dict() for p in pts],
+                          "transitions": transitions(args.teacher, args.student, args.rule)}))
         return
     print(f"teacher: {args.teacher}   student: {args.student}   rule: {args.rule}   (RS, noise-free, float64)")
     print("eps_g = arccos(R)/pi against the clean teacher (E7); weights at unit second moment")
@@ -209,6 +210,8 @@ def cmd_teacher_student(args):
     for p in pts:
         extra = p.kappa if args.rule == "max-margin" else p.free_entropy
         print(f"{p.alpha:8.4f} {p.R:12.8f} {p.q:12.8f} {p.eps_g:12.8f} {extra:13.8f} {p.eps_error:9.1e}  {p.branch}")
+    for tr in transitions(args.teacher, args.student, args.rule):
+        print(f"transition: {tr['type']} at alpha = {tr['alpha']:.8f}")
 
 
 def build_parser():

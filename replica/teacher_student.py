@@ -62,6 +62,22 @@ def _ppf(p):
     return lambda u: np.interp(u, us, xs)
 
 
+def _is_ising(spec):
+    p = parse_prior(spec) if spec not in STUDENT_KINDS else None
+    return p is not None and p.is_discrete and len(p.values) == 2 and p.values[0] == -p.values[1] \
+        and p.probs[0] == p.probs[1]
+
+
+def transitions(teacher, student, rule="gibbs"):
+    """Phase transitions along alpha: for Ising teacher and student under Gibbs learning the
+    first-order transition (free entropies equal) and the spinodal of the poor branch."""
+    if rule == "gibbs" and _is_ising(teacher) and _is_ising(student):
+        first, spin = ts.ising_transitions()
+        return [{"type": "first-order (poor -> perfect generalization)", "alpha": first},
+                {"type": "spinodal (poor branch ends)", "alpha": spin}]
+    return []
+
+
 def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0,), noise=0.0):
     """R, q, eps_g (and margin or free entropy) along alpha for one teacher/student pair."""
     if noise:
@@ -75,6 +91,18 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
     if getattr(pt, "groups", None):
         raise PriorError("group priors are not supported as teachers yet")
     out = []
+    if rule == "gibbs" and _is_ising(teacher) and _is_ising(student):
+        for a in alphas:
+            poor = ts.ising_poor_branch(a)
+            perfect = TSPoint(a, 1.0, 1.0, 0.0, None, 0.0, "perfect generalization (q = R = 1)", 0.0)
+            if poor is None or poor[2] < 0:
+                out.append(perfect if poor is None else dataclasses.replace(
+                    perfect, branch="perfect generalization (q = R = 1); poor branch metastable"))
+            else:
+                q, qh, f = (float(x) for x in poor)
+                out.append(TSPoint(a, q, q, float(np.arccos(q) / np.pi), None, f,
+                                   "poor generalization (Nishimori q = R); perfect state metastable", 0.0))
+        return out
     if rule == "gibbs":
         if student != "spherical":
             raise PriorError("Gibbs learning is implemented for the spherical student only; "

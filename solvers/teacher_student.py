@@ -222,3 +222,73 @@ def gibbs_spherical(alpha):
     ge = 2 * wg @ (H(-R * tg / np.sqrt(q - R * R)) * log_H(-np.sqrt(q) * tg / np.sqrt(1 - q)))
     f = 0.5 * np.log(1 - q) + (q - R * R) / (2 * (1 - q)) + alpha * ge
     return q, R, f
+
+
+# ---------------------------------------------------------------- Gibbs, Ising teacher and student
+def _nishimori_qhat(q, alpha):
+    """Energetic saddle point on the Nishimori line (E6 with R = q, noise-free):
+    qhat = alpha sqrt(2/pi) E_t g(-sqrt(q) t) / sqrt(1 - q),  g = phi / H."""
+    t, w = gauss_hermite(200)
+    return alpha * np.sqrt(2 / np.pi) * (w @ g_ratio(-np.sqrt(q) * t)) / np.sqrt(1 - q)
+
+
+def _nishimori_ge(q):
+    """G_E = 2 E_t H(-x t) log H(-x t), x = sqrt(q / (1 - q))  (E6 at R = q)."""
+    x = np.sqrt(q / (1 - q))
+    t, w = graded_panels(0.0, 1.0 / max(x, 1e-12))
+    return 2 * w @ (H(-x * t) * log_H(-x * t))
+
+
+def ising_branch_map(q, alpha):
+    """One step of the Ising (binary teacher and student) Gibbs equations on the Nishimori
+    line: qhat(q) from E6, then q' = E_z tanh(qhat + sqrt(qhat) z) (E5 with w0 = +1)."""
+    qh = _nishimori_qhat(q, alpha)
+    z, w = gauss_hermite(200)
+    return w @ np.tanh(qh + np.sqrt(qh) * z), qh
+
+
+def ising_free_entropy(q, qh, alpha):
+    """f = -qhat (1 + q)/2 + E_z log 2cosh(qhat + sqrt(qhat) z) + alpha G_E (counting measure:
+    log 2 at alpha = 0, 0 on the perfect-generalization state q = R = 1)."""
+    z, w = gauss_hermite(200)
+    y = qh + np.sqrt(qh) * z
+    log2cosh = np.abs(y) + np.log1p(np.exp(-2 * np.abs(y)))
+    return -qh * (1 + q) / 2 + w @ log2cosh + alpha * _nishimori_ge(q)
+
+
+_Q_SCAN = np.linspace(1e-4, 0.995, 400)
+
+
+def _ising_gap(q, alpha):
+    return ising_branch_map(q, alpha)[0] - q
+
+
+def ising_poor_branch(alpha):
+    """The poor-generalization RS branch: the first zero of map(q) - q coming from q = 0
+    (scan, then brentq; no slow fixed-point iteration near the spinodal).  None if map(q) > q
+    all the way to q -> 1: beyond the spinodal only the perfect state q = R = 1 remains."""
+    gaps = np.array([_ising_gap(q, alpha) for q in _Q_SCAN])
+    down = np.flatnonzero((gaps[:-1] > 0) & (gaps[1:] <= 0))
+    if len(down) == 0:
+        return None
+    i = down[0]
+    q = optimize.brentq(_ising_gap, _Q_SCAN[i], _Q_SCAN[i + 1], args=(alpha,), xtol=1e-15, rtol=1e-15)
+    qh = _nishimori_qhat(q, alpha)
+    return q, qh, ising_free_entropy(q, qh, alpha)
+
+
+def ising_transitions(lo=1.0, hi=2.0):
+    """Spinodal (the dip of map(q) - q touches zero: the poor branch ends) and the
+    first-order transition (the poor branch's free entropy crosses 0, the free entropy of
+    the perfect-generalization state)."""
+    def dip(alpha):
+        gaps = np.array([_ising_gap(q, alpha) for q in _Q_SCAN])
+        i = int(np.argmin(gaps[:-20]))  # the dip, away from the approach to q = 1
+        res = optimize.minimize_scalar(_ising_gap, bounds=(_Q_SCAN[max(i - 1, 0)], _Q_SCAN[i + 1]),
+                                       args=(alpha,), method="bounded", options={"xatol": 1e-12})
+        return res.fun
+
+    spinodal = optimize.brentq(dip, lo, hi, xtol=1e-12)
+    # bracket below the spinodal: right at it the crossing is tangent and the scan can miss it
+    first_order = optimize.brentq(lambda x: ising_poor_branch(x)[2], lo, spinodal - 0.02, xtol=1e-12)
+    return first_order, spinodal

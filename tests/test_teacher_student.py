@@ -65,3 +65,16 @@ def test_cli_json_and_errors(capsys):
     with pytest.raises(SystemExit) as ex:
         main(["teacher-student", "--teacher", "binary", "--student", "sign", "--rule", "gibbs", "--alpha", "1"])
     assert ex.value.code == 2
+
+
+def test_ising_teacher_student_transitions():
+    """Gyorgyi 1990: first-order jump to perfect generalization near 1.245; the poor branch's
+    spinodal (= AMP threshold, Barbier et al. 2019) near 1.493 (THEORY.md table)."""
+    from replica.teacher_student import transitions
+    tr = {t["type"].split()[0]: t["alpha"] for t in transitions("binary", "binary", "gibbs")}
+    assert abs(tr["first-order"] - 1.245) < 1e-3
+    assert abs(tr["spinodal"] - 1.493) < 1e-3
+    pts = replica.teacher_student("binary", "binary", "gibbs", [1.0, 1.3, 1.6])
+    assert pts[0].R < 0.6 and pts[0].free_entropy > 0
+    assert pts[1].R == 1.0 and "metastable" in pts[1].branch      # past the first-order point
+    assert pts[2].R == 1.0 and "metastable" not in pts[2].branch  # past the spinodal
