@@ -197,6 +197,18 @@ def cmd_teacher_student(args):
     alphas, _ = parse_range(args.alpha, "alpha")
     if any(a <= 0 for a in alphas):
         raise UsageError("alpha values must be > 0")
+    if args.optimize_student:
+        from .teacher_student import optimize_student
+        res = optimize_student(args.teacher, args.optimize_student, alphas, args.rule)
+        if args.json:
+            print(json.dumps({"teacher": args.teacher, "family": args.optimize_student, "rule": args.rule,
+                              "points": [{**p.to_dict(), "parameter": x} for _, x, p in res], "transitions": []}))
+            return
+        print(f"teacher: {args.teacher}   optimal student in family '{args.optimize_student}' at each alpha (max-margin)")
+        print(f"{'alpha':>8} {'parameter':>10} {'R':>12} {'eps_g':>12} {'kappa':>12}")
+        for a, x, p in res:
+            print(f"{a:8.4f} {x:10.4f} {p.R:12.8f} {p.eps_g:12.8f} {p.kappa:12.8f}")
+        return
     pts = teacher_student(args.teacher, args.student, args.rule, alphas, noise=args.noise)
     if args.json:
         print(json.dumps({"teacher": args.teacher, "student": args.student, "rule": args.rule,
@@ -278,6 +290,8 @@ def build_parser():
     tsp.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")
     tsp.add_argument("--alpha", default="0.5:10:20", help="alpha values start:stop:count (default 0.5:10:20)")
     tsp.add_argument("--noise", type=float, default=0.0, help="Gaussian output noise sigma (only 0 so far)")
+    tsp.add_argument("--optimize-student", metavar="FAMILY",
+                     help="optimise the student prior within FAMILY (lognormal, gamma, ternary, rectified) at each alpha")
     tsp.add_argument("--json", action="store_true", help="print JSON")
     tsp.set_defaults(func=cmd_teacher_student)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")

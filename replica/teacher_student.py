@@ -126,3 +126,35 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
         branch = "max-margin" if r.separable else "max-margin (not separable: kappa < 0)"
         out.append(TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None, branch, err))
     return out
+
+
+OPTIMIZABLE = {"lognormal": ("sigma", (0.02, 3.0)), "gamma": ("k", (0.2, 20.0)),
+               "ternary": ("f0", (0.0, 0.95)), "rectified": ("f0", (0.0, 0.95))}
+
+
+def optimize_student(teacher, family, alphas, rule="max-margin", xatol=2e-3):
+    """The best student prior within a one-parameter family, re-optimised at each alpha
+    (max-margin, E8): returns [(alpha, parameter, TSPoint)]."""
+    if rule != "max-margin":
+        raise PriorError("the optimal student prior is computed for max-margin learning")
+    if family not in OPTIMIZABLE:
+        raise PriorError(f"cannot optimise family '{family}' (choose from {', '.join(OPTIMIZABLE)})")
+    name, (lo, hi) = OPTIMIZABLE[family]
+    pt = parse_prior(teacher).normalized()
+    m = measures_of(pt, 96)[0]
+    out = []
+    from scipy import optimize as opt
+
+    for a in [float(x) for x in alphas]:
+        cache = {}
+
+        def eps(x):
+            st = _student(f"{family}:{name}={x:.10g}", pt, m.w, m.p)
+            cache[x] = ts.max_margin(st, a, ts.legendre_curve(st, 120))
+            return cache[x].eps_g
+
+        res = opt.minimize_scalar(eps, bounds=(lo, hi), method="bounded", options={"xatol": xatol})
+        r = cache[res.x]
+        out.append((a, float(res.x), TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None,
+                                            f"max-margin, optimal {family} {name}={res.x:.4g}", 0.0)))
+    return out

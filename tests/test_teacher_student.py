@@ -78,3 +78,11 @@ def test_ising_teacher_student_transitions():
     assert pts[0].R < 0.6 and pts[0].free_entropy > 0
     assert pts[1].R == 1.0 and "metastable" in pts[1].branch      # past the first-order point
     assert pts[2].R == 1.0 and "metastable" not in pts[2].branch  # past the spinodal
+
+
+@pytest.mark.slow
+def test_optimal_lognormal_student_is_no_worse_than_matched():
+    from replica.teacher_student import optimize_student
+    (a, sigma, p), = optimize_student("lognormal:sigma=1", "lognormal", [2.0])
+    (m,) = replica.teacher_student("lognormal:sigma=1", "lognormal:sigma=1", "max-margin", [2.0])
+    assert 0.02 < sigma < 3.0 and p.eps_g <= m.eps_g + 2 * m.eps_error + 1e-6
