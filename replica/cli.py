@@ -286,7 +286,7 @@ def build_parser():
                                      "sign (w >= 0), or a prior spec (distribution-constrained student).\n"
                                      "Rules: max-margin (E8, any student) and gibbs (spherical student).")
     tsp.add_argument("--teacher", required=True, help="teacher prior spec")
-    tsp.add_argument("--student", default="spherical", help="spherical | sign | prior spec (default spherical)")
+    tsp.add_argument("--student", default="spherical", help="spherical | sign | bayes (soft prior = teacher's, Bayes-optimal) | prior spec (default spherical)")
     tsp.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")
     tsp.add_argument("--alpha", default="0.5:10:20", help="alpha values start:stop:count (default 0.5:10:20)")
     tsp.add_argument("--noise", type=float, default=0.0, help="Gaussian output noise sigma (only 0 so far)")

@@ -1,7 +1,8 @@
 """User-facing teacher-student API (THEORY.md section 3): `replica.teacher_student(...)`.
 
-Students: "spherical" (norm only), "sign" (w >= 0, norm fixed), or any prior spec (the
-student's weights are constrained to that distribution).  Rules: "max-margin" (E8, any
+Students: "spherical" (norm only), "sign" (w >= 0, norm fixed), "bayes" (the teacher's prior
+as a soft prior: Bayes-optimal), or any prior spec (the student's weights are constrained to
+that distribution).  Rules: "max-margin" (E8, any
 student) and "gibbs" (E5-E6; spherical student so far).  Noise-free labels.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from solvers.rs_saddle import measures_of
 
 from .priors import PriorError, prior as parse_prior
 
-STUDENT_KINDS = ("spherical", "sign")
+STUDENT_KINDS = ("spherical", "sign", "bayes")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +63,25 @@ def _ppf(p):
     return lambda u: np.interp(u, us, xs)
 
 
+def _bayes_optimal(pt, alphas):
+    """Student with the teacher's prior as a soft prior (Bayes-optimal): all Nishimori-line
+    branches; for a discrete prior also the perfect state q = 1 (f = -H(P) relative to the
+    prior).  The posterior-mean student has eps_g = arccos(sqrt(q))/pi (THEORY.md sec. 3)."""
+    m = measures_of(pt, 48)[0]
+    perfect_f = -float(pt.shannon_entropy()) if pt.is_discrete else -math.inf
+    out = []
+    for a in alphas:
+        branches = [(q, f) for q, _, f, stable in ts.bayes_branches(a, m.w, m.p) if stable]
+        if pt.is_discrete:
+            branches.append((1.0, perfect_f))
+        q, f = max(branches, key=lambda b: b[1])
+        label = "Bayes-optimal (posterior mean), Nishimori q = R"
+        if len(branches) > 1:
+            label += f"; {len(branches) - 1} other stable branch(es), lower free entropy"
+        out.append(TSPoint(a, float(q), float(q), float(np.arccos(np.sqrt(q)) / np.pi), None, float(f), label, 0.0))
+    return out
+
+
 def _is_ising(spec):
     p = parse_prior(spec) if spec not in STUDENT_KINDS else None
     return p is not None and p.is_discrete and len(p.values) == 2 and p.values[0] == -p.values[1] \
@@ -71,6 +91,8 @@ def _is_ising(spec):
 def transitions(teacher, student, rule="gibbs"):
     """Phase transitions along alpha: for Ising teacher and student under Gibbs learning the
     first-order transition (free entropies equal) and the spinodal of the poor branch."""
+    if student == "bayes":
+        return _bayes_optimal(pt, alphas)
     if rule == "gibbs" and _is_ising(teacher) and _is_ising(student):
         first, spin = ts.ising_transitions()
         return [{"type": "first-order (poor -> perfect generalization)", "alpha": first},
@@ -91,6 +113,8 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
     if getattr(pt, "groups", None):
         raise PriorError("group priors are not supported as teachers yet")
     out = []
+    if student == "bayes":
+        return _bayes_optimal(pt, alphas)
     if rule == "gibbs" and _is_ising(teacher) and _is_ising(student):
         for a in alphas:
             poor = ts.ising_poor_branch(a)

@@ -292,3 +292,42 @@ def ising_transitions(lo=1.0, hi=2.0):
     # bracket below the spinodal: right at it the crossing is tangent and the scan can miss it
     first_order = optimize.brentq(lambda x: ising_poor_branch(x)[2], lo, spinodal - 0.02, xtol=1e-12)
     return first_order, spinodal
+
+
+# ---------------------------------------------------------------- Bayes-optimal (matched soft prior)
+def bayes_map(q, alpha, w, p):
+    """Matched soft prior (P_S = P_T, Gibbs = posterior sampling), Nishimori line qhat = Rhat,
+    q = R (E5-E6): qhat from E6, then the posterior over the prior's nodes given the channel
+    y = sqrt(qhat) z + qhat w0 gives (R, q) = (E <w> w0, E <w>^2); they agree by Nishimori."""
+    qh = _nishimori_qhat(q, alpha)
+    z, zw = gauss_hermite(100)
+    logits = (np.log(p) - qh * w ** 2 / 2)[None, None, :] \
+        + ((np.sqrt(qh) * z)[:, None, None] + qh * w[None, :, None]) * w[None, None, :]
+    logits -= logits.max(axis=2, keepdims=True)
+    post = np.exp(logits)
+    post /= post.sum(axis=2, keepdims=True)
+    mean = post @ w                                   # <w> for each (z, w0)
+    weight = zw[:, None] * p[None, :]
+    return float(np.sum(weight * mean * w[None, :])), float(np.sum(weight * mean ** 2)), qh
+
+
+def bayes_free_entropy(q, qh, alpha, w, p):
+    """f relative to the prior: -qhat q/2 + E log sum_j p_j e^{-qhat w_j^2/2 + y w_j} + alpha G_E."""
+    z, zw = gauss_hermite(100)
+    logits = (np.log(p) - qh * w ** 2 / 2)[None, None, :] \
+        + ((np.sqrt(qh) * z)[:, None, None] + qh * w[None, :, None]) * w[None, None, :]
+    top = logits.max(axis=2)
+    logz = top + np.log(np.exp(logits - top[..., None]).sum(axis=2))
+    return -qh * q / 2 + float(np.sum(zw[:, None] * p[None, :] * logz)) + alpha * _nishimori_ge(q)
+
+
+def bayes_branches(alpha, w, p, scan=_Q_SCAN):
+    """All fixed points q = R(q) on the Nishimori line below q = 1 (stable and unstable),
+    each as (q, qhat, f)."""
+    gaps = np.array([bayes_map(q, alpha, w, p)[0] - q for q in scan])
+    out = []
+    for i in np.flatnonzero(np.sign(gaps[:-1]) != np.sign(gaps[1:])):
+        q = optimize.brentq(lambda x: bayes_map(x, alpha, w, p)[0] - x, scan[i], scan[i + 1], xtol=1e-14)
+        qh = _nishimori_qhat(q, alpha)
+        out.append((q, qh, bayes_free_entropy(q, qh, alpha, w, p), gaps[i] > 0))
+    return out

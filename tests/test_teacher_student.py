@@ -86,3 +86,27 @@ def test_optimal_lognormal_student_is_no_worse_than_matched():
     (a, sigma, p), = optimize_student("lognormal:sigma=1", "lognormal", [2.0])
     (m,) = replica.teacher_student("lognormal:sigma=1", "lognormal:sigma=1", "max-margin", [2.0])
     assert 0.02 < sigma < 3.0 and p.eps_g <= m.eps_g + 2 * m.eps_error + 1e-6
+
+
+@pytest.mark.parametrize("spec", ["gaussian", "binary", "ternary:f0=0.5", "lognormal:sigma=1"])
+def test_nishimori_identity_for_matched_soft_prior(spec):
+    """P_S = P_T as a soft prior: at the fixed point E<w> w0 (= R) equals E<w>^2 (= q)."""
+    m = measures_of(replica.prior(spec), 48)[0]
+    for q, qh, f, stable in ts.bayes_branches(1.2, m.w, m.p):
+        R, q2, _ = ts.bayes_map(q, 1.2, m.w, m.p)
+        # on an unstable branch near q = 1 (qhat ~ 50) the 100-node z rule limits the identity to ~1e-6
+        assert abs(R - q) < 1e-10 and abs(R - q2) < (1e-7 if stable else 1e-5)
+
+
+def test_bayes_optimal_reduces_to_known_cases():
+    # Gaussian soft prior = spherical Gibbs (same q at the same alpha, same free entropy)
+    (b,) = replica.teacher_student("gaussian", "bayes", "gibbs", [1.5])
+    (g,) = replica.teacher_student("gaussian", "spherical", "gibbs", [1.5])
+    assert abs(b.q - g.q) < 1e-9 and abs(b.free_entropy - g.free_entropy) < 1e-8
+    assert abs(b.eps_g - np.arccos(np.sqrt(g.q)) / np.pi) < 1e-12
+    # binary soft prior = Ising Gibbs poor branch; relative free entropy = counting one - log 2
+    (b,) = replica.teacher_student("binary", "bayes", "gibbs", [1.0])
+    q, _, f = ts.ising_poor_branch(1.0)
+    assert abs(b.q - q) < 1e-9 and abs(b.free_entropy - (f - np.log(2))) < 1e-9
+    (b,) = replica.teacher_student("binary", "bayes", "gibbs", [1.3])
+    assert b.q == 1.0                      # past the first-order transition
