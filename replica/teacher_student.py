@@ -100,10 +100,17 @@ def transitions(teacher, student, rule="gibbs"):
     return []
 
 
-def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0,), noise=0.0):
-    """R, q, eps_g (and margin or free entropy) along alpha for one teacher/student pair."""
-    if noise:
-        raise PriorError("output noise is not implemented in the teacher-student solvers yet (sigma = 0 only)")
+def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0,), noise=0.0, flip=0.0):
+    """R, q, eps_g (and margin or free entropy) along alpha for one teacher/student pair.
+    `noise`: Gaussian output noise sigma; `flip`: label-flip probability (max-margin only).
+    eps_g is always against the clean teacher (E7)."""
+    if not (math.isfinite(noise) and noise >= 0):
+        raise PriorError(f"noise sigma must be >= 0, got {noise}")
+    if not (0 <= flip < 0.5):
+        raise PriorError(f"flip probability must be in [0, 0.5), got {flip}")
+    if (noise or flip) and rule != "max-margin":
+        raise PriorError("output noise is implemented for max-margin learning only (Gibbs needs a "
+                         "temperature and a matched noise model, not built yet)")
     if rule not in ("max-margin", "gibbs"):
         raise PriorError(f"unknown rule '{rule}' (use max-margin or gibbs)")
     alphas = [float(a) for a in alphas]
@@ -145,9 +152,9 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
         ref = _student(student, pt, mf.w, mf.p, refine=True)
         fine = (ref, ts.legendre_curve(ref))
     for a in alphas:
-        r = ts.max_margin(st, a, curve)
-        err = abs(ts.max_margin(fine[0], a, fine[1]).eps_g - r.eps_g) if fine else 0.0
-        branch = "max-margin" if r.separable else "max-margin (not separable: kappa < 0)"
+        r = ts.max_margin(st, a, curve, noise, flip)
+        err = abs(ts.max_margin(fine[0], a, fine[1], noise, flip).eps_g - r.eps_g) if fine else 0.0
+        branch = "max-margin" if r.separable else "max-margin (not separable: kappa < 0; RS not exact there)"
         out.append(TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None, branch, err))
     return out
 

@@ -136,12 +136,16 @@ def _e_rule(kappa, width):
     return t, (half[:, None] * gw).ravel() * phi(t)
 
 
-def e_term(R, kappa):
-    """E(R, kappa) of E8 for a scalar or an array of R (one shared rule, vectorised)."""
+def e_term(R, kappa, noise=0.0, flip=0.0):
+    """E(R, kappa) of E8 for a scalar or an array of R (one shared rule, vectorised).
+    Output noise (E6 note): Gaussian sigma -> the outer H sees r = R / sqrt(1 + sigma^2);
+    label flips with probability p -> the outer H becomes p + (1 - 2p) H."""
     R = np.atleast_1d(np.asarray(R, float))
-    s = np.sqrt(np.maximum(1.0 - R * R, 1e-300))
-    t, w = _e_rule(kappa, float(np.min(s / np.maximum(R, 1e-12))))
-    vals = 2 * (H(-(R / s)[:, None] * t[None, :]) * (kappa - t) ** 2) @ w
+    r = R / np.sqrt(1.0 + noise ** 2)
+    s = np.sqrt(np.maximum(1.0 - r * r, 1e-300))
+    t, w = _e_rule(kappa, float(np.min(s / np.maximum(r, 1e-12))))
+    outer = flip + (1.0 - 2.0 * flip) * H(-(r / s)[:, None] * t[None, :])
+    vals = 2 * (outer * (kappa - t) ** 2) @ w
     return vals if vals.size > 1 else float(vals[0])
 
 
@@ -164,7 +168,7 @@ def legendre_curve(student: Student, n=300):
     return lr, R, A
 
 
-def max_margin(student: Student, alpha: float, curve=None) -> MaxMarginPoint:
+def max_margin(student: Student, alpha: float, curve=None, noise=0.0, flip=0.0) -> MaxMarginPoint:
     """Max-margin kappa, R and eps_g at load alpha (E8).  The (R, A) curve is computed once
     (pass it in to reuse across alpha) and interpolated by cubic splines in log rho."""
     from scipy.interpolate import CubicSpline
@@ -176,11 +180,11 @@ def max_margin(student: Student, alpha: float, curve=None) -> MaxMarginPoint:
 
     def objective(x, kappa):
         r, a = float(r_spline(x)), float(a_spline(x))
-        return a * a - alpha * e_term(r, kappa) if (a > 0 and 0 < r < 1) else -np.inf
+        return a * a - alpha * e_term(r, kappa, noise, flip) if (a > 0 and 0 < r < 1) else -np.inf
 
     def best(kappa):
         vals = np.full(len(Rs), -np.inf)
-        vals[ok] = As[ok] ** 2 - alpha * e_term(Rs[ok], kappa)
+        vals[ok] = As[ok] ** 2 - alpha * e_term(Rs[ok], kappa, noise, flip)
         i = int(np.argmax(vals))
         lo, hi = lr[max(i - 1, 0)], lr[min(i + 1, len(lr) - 1)]
         res = optimize.minimize_scalar(lambda x: -objective(x, kappa), bounds=(lo, hi), method="bounded",

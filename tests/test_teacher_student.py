@@ -110,3 +110,15 @@ def test_bayes_optimal_reduces_to_known_cases():
     assert abs(b.q - q) < 1e-9 and abs(b.free_entropy - (f - np.log(2))) < 1e-9
     (b,) = replica.teacher_student("binary", "bayes", "gibbs", [1.3])
     assert b.q == 1.0                      # past the first-order transition
+
+
+def test_output_noise_in_max_margin():
+    clean = replica.teacher_student("gaussian", "spherical", "max-margin", [2.0, 100.0])
+    noisy = replica.teacher_student("gaussian", "spherical", "max-margin", [2.0, 100.0], noise=0.5)
+    flips = replica.teacher_student("gaussian", "spherical", "max-margin", [2.0, 100.0], flip=0.1)
+    assert noisy[0].R < clean[0].R and flips[0].R < clean[0].R
+    # with noisy labels the training set stops being separable: the solver says so
+    assert noisy[1].kappa < 0 and "not separable" in noisy[1].branch
+    assert clean[1].kappa > 0
+    with pytest.raises(ValueError, match="max-margin"):
+        replica.teacher_student("gaussian", "spherical", "gibbs", [1.0], noise=0.5)
