@@ -197,6 +197,21 @@ def cmd_teacher_student(args):
     alphas, _ = parse_range(args.alpha, "alpha")
     if any(a <= 0 for a in alphas):
         raise UsageError("alpha values must be > 0")
+    if args.compare:
+        from .teacher_student import compare_students
+        res = compare_students(args.teacher, alphas, args.noise, args.flip)
+        if args.json:
+            print(json.dumps({"teacher": args.teacher, "rule": "max-margin",
+                              "students": {k: [p.to_dict() for p in v] for k, v in res.items()}}))
+            return
+        print(f"teacher: {args.teacher}   max-margin eps_g = arccos(R)/pi (clean teacher) by student")
+        labels = list(res)
+        print(f"{'alpha':>8} " + " ".join(f"{k:>18}" for k in labels))
+        for i, a in enumerate(alphas):
+            print(f"{a:8.4f} " + " ".join(f"{res[k][i].eps_g:18.8f}" for k in labels))
+        for p in res.get(f"optimal {args.teacher.split(':')[0]}", []):
+            print(f"  alpha {p.alpha:g}: {p.branch}")
+        return
     if args.optimize_student:
         from .teacher_student import optimize_student
         res = optimize_student(args.teacher, args.optimize_student, alphas, args.rule)
@@ -294,6 +309,8 @@ def build_parser():
     tsp.add_argument("--flip", type=float, default=0.0, help="label-flip probability (max-margin)")
     tsp.add_argument("--optimize-student", metavar="FAMILY",
                      help="optimise the student prior within FAMILY (lognormal, gamma, ternary, rectified) at each alpha")
+    tsp.add_argument("--compare", action="store_true",
+                     help="max-margin eps_g of spherical, sign-constrained, teacher-matched and optimal students side by side")
     tsp.add_argument("--json", action="store_true", help="print JSON")
     tsp.set_defaults(func=cmd_teacher_student)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")

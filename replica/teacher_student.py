@@ -189,3 +189,16 @@ def optimize_student(teacher, family, alphas, rule="max-margin", xatol=2e-3):
         out.append((a, float(res.x), TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None,
                                             f"max-margin, optimal {family} {name}={res.x:.4g}", 0.0)))
     return out
+
+
+def compare_students(teacher, alphas, noise=0.0, flip=0.0):
+    """The paper's comparison (max-margin): spherical, sign-constrained, teacher-matched and,
+    when the teacher's family is optimisable, the optimal prior of that family at each alpha.
+    Returns {label: [TSPoint]} (the optimal entries carry the parameter in `branch`)."""
+    out = {"spherical": teacher_student(teacher, "spherical", "max-margin", alphas, noise, flip),
+           "sign-constrained": teacher_student(teacher, "sign", "max-margin", alphas, noise, flip),
+           "teacher-matched": teacher_student(teacher, teacher, "max-margin", alphas, noise, flip)}
+    family = teacher.split(":")[0]
+    if family in OPTIMIZABLE and not (noise or flip):
+        out[f"optimal {family}"] = [p for _, _, p in optimize_student(teacher, family, alphas)]
+    return out

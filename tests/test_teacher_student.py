@@ -122,3 +122,12 @@ def test_output_noise_in_max_margin():
     assert clean[1].kappa > 0
     with pytest.raises(ValueError, match="max-margin"):
         replica.teacher_student("gaussian", "spherical", "gibbs", [1.0], noise=0.5)
+
+
+def test_compare_students_cli(capsys):
+    main(["teacher-student", "--teacher", "gaussian", "--compare", "--alpha", "2", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    eps = {k: v[0]["eps_g"] for k, v in d["students"].items()}
+    assert set(eps) == {"spherical", "sign-constrained", "teacher-matched"}
+    # a Gaussian teacher: the spherical and Gaussian-constrained students coincide (R_max = 1, A = sqrt(1-R^2))
+    assert abs(eps["spherical"] - eps["teacher-matched"]) < 1e-3 and eps["sign-constrained"] > eps["spherical"]
