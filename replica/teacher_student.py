@@ -82,6 +82,24 @@ def _bayes_optimal(pt, alphas):
     return out
 
 
+def _gibbs_constrained(pt, student, alphas):
+    """Gibbs learning with the student's weights constrained to P_S (E5-E6), continued along
+    alpha from the previous solution."""
+    ps = parse_prior(student)
+    if getattr(ps, "groups", None):
+        raise PriorError("group priors are not supported as students yet")
+    m_t = measures_of(pt, 64)[0]
+    m_s = measures_of(ps, 64)[0]
+    out, start = [], (0.05, 0.05)
+    for a in sorted(alphas):
+        q, R, qh, rh, f = ts.gibbs_constrained(a, m_s, m_t.w, m_t.p, start=start)
+        start = (q, R)
+        out.append(TSPoint(a, float(R), float(q), float(np.arccos(R / np.sqrt(q)) / np.pi), None, float(f),
+                           "gibbs (distribution-constrained student)", 0.0))
+    order = {a: i for i, a in enumerate(alphas)}
+    return sorted(out, key=lambda p: order[p.alpha])
+
+
 def _is_ising(spec):
     p = parse_prior(spec) if spec not in STUDENT_KINDS else None
     return p is not None and p.is_discrete and len(p.values) == 2 and p.values[0] == -p.values[1] \
@@ -134,10 +152,12 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
                 out.append(TSPoint(a, q, q, float(np.arccos(q) / np.pi), None, f,
                                    "poor generalization (Nishimori q = R); perfect state metastable", 0.0))
         return out
+    if rule == "gibbs" and student not in STUDENT_KINDS:
+        return _gibbs_constrained(pt, student, alphas)
     if rule == "gibbs":
         if student != "spherical":
-            raise PriorError("Gibbs learning is implemented for the spherical student only; "
-                             "use --rule max-margin for constrained students")
+            raise PriorError("Gibbs learning for the sign-constrained student is not implemented; use a "
+                             "distribution constraint (e.g. --student rectified) or --rule max-margin")
         for a in alphas:
             q, R, f = ts.gibbs_spherical(a)
             out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),

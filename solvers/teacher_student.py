@@ -335,3 +335,50 @@ def bayes_branches(alpha, w, p, scan=_Q_SCAN):
         qh = _nishimori_qhat(q, alpha)
         out.append((q, qh, bayes_free_entropy(q, qh, alpha, w, p), gaps[i] > 0))
     return out
+
+
+# ---------------------------------------------------------------- Gibbs, distribution-constrained student
+def gibbs_energetic_terms(q, R, h=1e-6):
+    """G_E(q, R) of E6 (noise-free) and its partial derivatives by central differences.
+    Graded panels resolve both kinks at t = 0 (widths sqrt(1-q) and sqrt(q-R^2)/R)."""
+    def ge(qq, rr):
+        width = min(np.sqrt(1 - qq), np.sqrt(max(qq - rr * rr, 1e-300)) / max(abs(rr), 1e-12))
+        t, w = graded_panels(0.0, width)
+        return 2 * w @ (H(-rr * t / np.sqrt(qq - rr * rr)) * log_H(-np.sqrt(qq) * t / np.sqrt(1 - qq)))
+    g = ge(q, R)
+    dq = (ge(q + h, R) - ge(q - h, R)) / (2 * h)
+    dr = (ge(q, R + h) - ge(q, R - h)) / (2 * h)
+    return g, dq, dr
+
+
+def gibbs_constrained(alpha, student_measure, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=2000):
+    """Gibbs learning with a distribution-constrained student (E5-E6, finite q).
+
+    Given (q, R): qhat = -2 alpha dG_E/dq, Rhat = alpha dG_E/dR (stationarity of E5 + alpha E6);
+    the Lagrange function lambda enforcing P_S solves the same entropic transport problem as
+    in capacity, with the field sqrt(qhat) z + Rhat w0 = sqrt(qhat) (z + Rhat w0 / sqrt(qhat))
+    over the product of z and teacher nodes; then q = E <w>^2, R = E <w> w0.  Damped fixed
+    point; returns (q, R, qhat, Rhat, free entropy relative to P_S)."""
+    from .rs_saddle import _posterior, solve_lagrange
+
+    z, zw = gauss_hermite(Z_NODES)
+    q, R = start
+    m = student_measure
+    for it in range(maxiter):
+        _, dq, dr = gibbs_energetic_terms(q, R)
+        qh, rh = -2 * alpha * dq, alpha * dr
+        zeff = (z[:, None] + (rh / np.sqrt(qh)) * w0[None, :]).ravel()
+        weff = (zw[:, None] * p0[None, :]).ravel()
+        w0eff = np.broadcast_to(w0, (len(z), len(w0))).ravel()
+        lam, _, _ = solve_lagrange(m, qh, zeff, weff)
+        logz, pi = _posterior(m, lam, qh, zeff)
+        mean = pi @ m.w
+        q_new, r_new = weff @ mean ** 2, weff @ (mean * w0eff)
+        if abs(q_new - q) < tol and abs(r_new - R) < tol:
+            # E5 + alpha E6 at the fixed point, relative to the student's prior
+            f = qh * q / 2 - rh * R - m.p @ lam + weff @ logz + alpha * gibbs_energetic_terms(q, R)[0]
+            return q_new, r_new, qh, rh, f
+        q = (1 - damping) * q + damping * min(q_new, 1 - 1e-12)
+        R = (1 - damping) * R + damping * r_new
+        R = min(R, np.sqrt(q) * (1 - 1e-12))
+    raise ArithmeticError(f"Gibbs fixed point not converged at alpha={alpha} (q={q:.6g}, R={R:.6g})")

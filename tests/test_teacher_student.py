@@ -131,3 +131,18 @@ def test_compare_students_cli(capsys):
     assert set(eps) == {"spherical", "sign-constrained", "teacher-matched"}
     # a Gaussian teacher: the spherical and Gaussian-constrained students coincide (R_max = 1, A = sqrt(1-R^2))
     assert abs(eps["spherical"] - eps["teacher-matched"]) < 1e-3 and eps["sign-constrained"] > eps["spherical"]
+
+
+def test_gibbs_distribution_constrained_student():
+    """Finite-q E5 with a Lagrange function: matched constraints land on the Nishimori line
+    without imposing it, at the spherical and Ising solutions."""
+    (g,) = replica.teacher_student("gaussian", "gaussian", "gibbs", [1.5])
+    assert abs(g.q - 0.629997517641320088) < 1e-9 and abs(g.R - g.q) < 1e-9
+    (s,) = replica.teacher_student("gaussian", "spherical", "gibbs", [1.5])
+    assert abs(g.free_entropy - s.free_entropy) < 1e-7
+    m = measures_of(replica.prior("binary"))[0]
+    q, R, *_ = ts.gibbs_constrained(1.0, m, m.w, m.p)
+    assert abs(q - ts.ising_poor_branch(1.0)[0]) < 1e-8 and abs(R - q) < 1e-8
+    # a mismatched pair runs and stays physical
+    pts = replica.teacher_student("lognormal:sigma=1", "rectified", "gibbs", [0.5, 2.0])
+    assert all(0 < p.R < np.sqrt(p.q) < 1 for p in pts) and pts[1].eps_g < pts[0].eps_g
