@@ -109,9 +109,7 @@ def _is_ising(spec):
 def transitions(teacher, student, rule="gibbs"):
     """Phase transitions along alpha: for Ising teacher and student under Gibbs learning the
     first-order transition (free entropies equal) and the spinodal of the poor branch."""
-    if student == "bayes":
-        return _bayes_optimal(pt, alphas)
-    if rule == "gibbs" and _is_ising(teacher) and _is_ising(student):
+    if rule == "gibbs" and _is_ising(teacher) and (student == "bayes" or _is_ising(student)):
         first, spin = ts.ising_transitions()
         return [{"type": "first-order (poor -> perfect generalization)", "alpha": first},
                 {"type": "spinodal (poor branch ends)", "alpha": spin}]

@@ -146,3 +146,9 @@ def test_gibbs_distribution_constrained_student():
     # a mismatched pair runs and stays physical
     pts = replica.teacher_student("lognormal:sigma=1", "rectified", "gibbs", [0.5, 2.0])
     assert all(0 < p.R < np.sqrt(p.q) < 1 for p in pts) and pts[1].eps_g < pts[0].eps_g
+
+
+def test_cli_bayes_json_lists_ising_transitions(capsys):
+    main(["teacher-student", "--teacher", "binary", "--student", "bayes", "--rule", "gibbs", "--alpha", "1", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert len(d["transitions"]) == 2 and d["points"][0]["q"] < 0.6
