@@ -94,7 +94,7 @@ def _gibbs_constrained(pt, student, alphas):
     for a in sorted(alphas):
         q, R, qh, rh, f = ts.gibbs_constrained(a, m_s, m_t.w, m_t.p, start=start)
         start = (q, R)
-        out.append(TSPoint(a, float(R), float(q), float(np.arccos(R / np.sqrt(q)) / np.pi), None, float(f),
+        out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
                            "gibbs (distribution-constrained student)", 0.0))
     order = {a: i for i, a in enumerate(alphas)}
     return sorted(out, key=lambda p: order[p.alpha])
@@ -152,10 +152,16 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
         return out
     if rule == "gibbs" and student not in STUDENT_KINDS:
         return _gibbs_constrained(pt, student, alphas)
+    if rule == "gibbs" and student == "sign":
+        m_t = measures_of(pt, 64)[0]
+        start = (0.3, 0.3)
+        for a in alphas:
+            q, R, qh, rh, f = ts.gibbs_sign(a, m_t.w, m_t.p, start=start)
+            start = (q, R)
+            out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
+                               "gibbs (sign-constrained student, norm fixed)", 0.0))
+        return out
     if rule == "gibbs":
-        if student != "spherical":
-            raise PriorError("Gibbs learning for the sign-constrained student is not implemented; use a "
-                             "distribution constraint (e.g. --student rectified) or --rule max-margin")
         for a in alphas:
             q, R, f = ts.gibbs_spherical(a)
             out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),

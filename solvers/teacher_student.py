@@ -382,3 +382,46 @@ def gibbs_constrained(alpha, student_measure, w0, p0, start=(0.3, 0.3), damping=
         R = (1 - damping) * R + damping * r_new
         R = min(R, np.sqrt(q) * (1 - 1e-12))
     raise ArithmeticError(f"Gibbs fixed point not converged at alpha={alpha} (q={q:.6g}, R={R:.6g})")
+
+
+# ---------------------------------------------------------------- Gibbs, sign-constrained student
+def _truncated_moments(b, A):
+    """Mean and variance of w >= 0 with density ~ exp(-A w^2/2 + b w): a normal N(b/A, 1/A)
+    truncated to [0, oo); the inverse Mills ratio via g_ratio stays finite for any b."""
+    c = b / np.sqrt(A)
+    lam = g_ratio(-c)                    # phi(c) / Phi(c)
+    mean = (c + lam) / np.sqrt(A)
+    var = (1 - c * lam - lam * lam) / A
+    return mean, np.maximum(var, 0.0)
+
+
+def gibbs_sign(alpha, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=2000):
+    """Gibbs learning with w >= 0 and E w^2 = 1 (E5 with lambda = -a w^2/2 on the half-line).
+    Z(z, w0) = int_0^oo exp(-A w^2/2 + b w) dw = sqrt(2 pi / A) e^{b^2/(2A)} Phi(b/sqrt(A)),
+    b = sqrt(qhat) z + Rhat w0, A = a + qhat fixed by the norm E <w^2> = 1.
+    Returns (q, R, qhat, Rhat, f) with f relative to its alpha = 0 value."""
+    z, zw = gauss_hermite(Z_NODES)
+    weff = (zw[:, None] * p0[None, :]).ravel()
+    w0eff = np.broadcast_to(w0, (len(z), len(w0))).ravel()
+    q, R = start
+    for _ in range(maxiter):
+        _, dq, dr = gibbs_energetic_terms(q, R)
+        qh, rh = -2 * alpha * dq, alpha * dr
+        b = (np.sqrt(qh) * z[:, None] + rh * w0[None, :]).ravel()
+
+        def norm_gap(log_a):
+            mean, var = _truncated_moments(b, np.exp(log_a))
+            return weff @ (var + mean ** 2) - 1.0
+
+        A = np.exp(optimize.brentq(norm_gap, -20.0, 20.0, xtol=1e-14))
+        mean, _ = _truncated_moments(b, A)
+        q_new, r_new = weff @ mean ** 2, weff @ (mean * w0eff)
+        if abs(q_new - q) < tol and abs(r_new - R) < tol:
+            c = b / np.sqrt(A)
+            log_z = 0.5 * np.log(2 * np.pi / A) + b * b / (2 * A) + special.log_ndtr(c)
+            f = (A - qh) / 2 + qh * q / 2 - rh * R + weff @ log_z + alpha * gibbs_energetic_terms(q, R)[0]
+            f0 = 0.5 + 0.5 * np.log(2 * np.pi) - np.log(2.0)  # alpha = 0: A = 1, half-normal
+            return q_new, r_new, qh, rh, f - f0
+        q = (1 - damping) * q + damping * min(q_new, 1 - 1e-12)
+        R = min((1 - damping) * R + damping * r_new, np.sqrt(q) * (1 - 1e-12))
+    raise ArithmeticError(f"sign-constrained Gibbs fixed point not converged at alpha={alpha}")

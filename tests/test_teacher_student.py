@@ -63,7 +63,7 @@ def test_cli_json_and_errors(capsys):
     d = json.loads(capsys.readouterr().out)
     assert {"alpha", "R", "q", "eps_g", "free_entropy", "branch"} <= set(d["points"][0]) and "transitions" in d
     with pytest.raises(SystemExit) as ex:
-        main(["teacher-student", "--teacher", "binary", "--student", "sign", "--rule", "gibbs", "--alpha", "1"])
+        main(["teacher-student", "--teacher", "binary", "--rule", "gibbs", "--noise", "0.5", "--alpha", "1"])
     assert ex.value.code == 2
 
 
@@ -152,3 +152,16 @@ def test_cli_bayes_json_lists_ising_transitions(capsys):
     main(["teacher-student", "--teacher", "binary", "--student", "bayes", "--rule", "gibbs", "--alpha", "1", "--json"])
     d = json.loads(capsys.readouterr().out)
     assert len(d["transitions"]) == 2 and d["points"][0]["q"] < 0.6
+
+
+def test_gibbs_sign_constrained_student():
+    m = measures_of(replica.prior("lognormal:sigma=1"))[0]
+    # alpha -> 0: the weights are half-normal, <w> = sqrt(2/pi): q -> 2/pi, R -> sqrt(2/pi) E w0
+    q, R, _, _, f = ts.gibbs_sign(1e-5, m.w, m.p)
+    assert abs(q - 2 / np.pi) < 1e-5 and abs(R - np.sqrt(2 / np.pi) * (m.p @ m.w)) < 1e-5 and abs(f) < 1e-5
+    # envelope theorem on E5 + alpha E6: d f / d alpha = G_E(q, R) at the saddle point
+    a, h = 1.0, 1e-4
+    lo, mid, hi = (ts.gibbs_sign(x, m.w, m.p, tol=1e-13) for x in (a - h, a, a + h))
+    assert abs((hi[4] - lo[4]) / (2 * h) - ts.gibbs_energetic_terms(mid[0], mid[1])[0]) < 1e-6
+    pts = replica.teacher_student("lognormal:sigma=1", "sign", "gibbs", [0.5, 2.0])
+    assert pts[1].eps_g < pts[0].eps_g and abs(pts[0].eps_g - np.arccos(pts[0].R) / np.pi) < 1e-15
