@@ -224,13 +224,16 @@ def cmd_teacher_student(args):
         for a, x, p in res:
             print(f"{a:8.4f} {x:10.4f} {p.R:12.8f} {p.eps_g:12.8f} {p.kappa:12.8f}")
         return
-    pts = teacher_student(args.teacher, args.student, args.rule, alphas, noise=args.noise, flip=args.flip)
+    pts = teacher_student(args.teacher, args.student, args.rule, alphas, noise=args.noise, flip=args.flip,
+                          temperature=args.temperature)
     if args.json:
         print(json.dumps({"teacher": args.teacher, "student": args.student, "rule": args.rule,
                           "points": [p.to_dict() for p in pts],
                           "transitions": transitions(args.teacher, args.student, args.rule)}))
         return
     noise = f"noise sigma={args.noise:g}, flips p={args.flip:g}" if (args.noise or args.flip) else "noise-free"
+    if args.temperature:
+        noise += f", T={args.temperature:g}"
     print(f"teacher: {args.teacher}   student: {args.student}   rule: {args.rule}   (RS, {noise}, float64)")
     print("eps_g = arccos(R)/pi against the clean teacher (E7); weights at unit second moment")
     head = "kappa" if args.rule == "max-margin" else "free_entropy"
@@ -305,8 +308,10 @@ def build_parser():
     tsp.add_argument("--student", default="spherical", help="spherical | sign | bayes (soft prior = teacher's, Bayes-optimal) | prior spec (default spherical)")
     tsp.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")
     tsp.add_argument("--alpha", default="0.5:10:20", help="alpha values start:stop:count (default 0.5:10:20)")
-    tsp.add_argument("--noise", type=float, default=0.0, help="Gaussian output noise sigma (max-margin)")
-    tsp.add_argument("--flip", type=float, default=0.0, help="label-flip probability (max-margin)")
+    tsp.add_argument("--noise", type=float, default=0.0, help="Gaussian output noise sigma")
+    tsp.add_argument("--flip", type=float, default=0.0, help="label-flip probability")
+    tsp.add_argument("--temperature", type=float, default=0.0,
+                     help="Gibbs learning temperature 1/beta (0 = sample the version space)")
     tsp.add_argument("--optimize-student", metavar="FAMILY",
                      help="optimise the student prior within FAMILY (lognormal, gamma, ternary, rectified) at each alpha")
     tsp.add_argument("--compare", action="store_true",

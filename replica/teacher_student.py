@@ -82,7 +82,7 @@ def _bayes_optimal(pt, alphas):
     return out
 
 
-def _gibbs_constrained(pt, student, alphas):
+def _gibbs_constrained(pt, student, alphas, channel):
     """Gibbs learning with the student's weights constrained to P_S (E5-E6), continued along
     alpha from the previous solution."""
     ps = parse_prior(student)
@@ -92,7 +92,7 @@ def _gibbs_constrained(pt, student, alphas):
     m_s = measures_of(ps, 64)[0]
     out, start = [], (0.05, 0.05)
     for a in sorted(alphas):
-        q, R, qh, rh, f = ts.gibbs_constrained(a, m_s, m_t.w, m_t.p, start=start)
+        q, R, qh, rh, f = ts.gibbs_constrained(a, m_s, m_t.w, m_t.p, start=start, **channel)
         start = (q, R)
         out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
                            "gibbs (distribution-constrained student)", 0.0))
@@ -116,17 +116,22 @@ def transitions(teacher, student, rule="gibbs"):
     return []
 
 
-def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0,), noise=0.0, flip=0.0):
+def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0,), noise=0.0, flip=0.0,
+                    temperature=0.0):
     """R, q, eps_g (and margin or free entropy) along alpha for one teacher/student pair.
-    `noise`: Gaussian output noise sigma; `flip`: label-flip probability (max-margin only).
-    eps_g is always against the clean teacher (E7)."""
+    `noise`: Gaussian output noise sigma; `flip`: label-flip probability; `temperature`:
+    Gibbs learning at 1/beta (E6 note; 0 = version space).  eps_g is always against the
+    clean teacher (E7)."""
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise PriorError(f"temperature must be >= 0, got {temperature}")
+    if temperature and rule != "gibbs":
+        raise PriorError("a temperature applies to Gibbs learning only")
+    channel = {"beta": 1.0 / temperature if temperature else math.inf, "noise": noise, "flip": flip}
+    plain = not (noise or flip or temperature)
     if not (math.isfinite(noise) and noise >= 0):
         raise PriorError(f"noise sigma must be >= 0, got {noise}")
     if not (0 <= flip < 0.5):
         raise PriorError(f"flip probability must be in [0, 0.5), got {flip}")
-    if (noise or flip) and rule != "max-margin":
-        raise PriorError("output noise is implemented for max-margin learning only (Gibbs needs a "
-                         "temperature and a matched noise model, not built yet)")
     if rule not in ("max-margin", "gibbs"):
         raise PriorError(f"unknown rule '{rule}' (use max-margin or gibbs)")
     alphas = [float(a) for a in alphas]
@@ -137,8 +142,10 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
         raise PriorError("group priors are not supported as teachers yet")
     out = []
     if student == "bayes":
+        if not plain:
+            raise PriorError("the Bayes-optimal student is implemented for noise-free labels at zero temperature")
         return _bayes_optimal(pt, alphas)
-    if rule == "gibbs" and _is_ising(teacher) and _is_ising(student):
+    if rule == "gibbs" and plain and _is_ising(teacher) and _is_ising(student):
         for a in alphas:
             poor = ts.ising_poor_branch(a)
             perfect = TSPoint(a, 1.0, 1.0, 0.0, None, 0.0, "perfect generalization (q = R = 1)", 0.0)
@@ -151,21 +158,26 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
                                    "poor generalization (Nishimori q = R); perfect state metastable", 0.0))
         return out
     if rule == "gibbs" and student not in STUDENT_KINDS:
-        return _gibbs_constrained(pt, student, alphas)
+        return _gibbs_constrained(pt, student, alphas, channel)
     if rule == "gibbs" and student == "sign":
         m_t = measures_of(pt, 64)[0]
         start = (0.3, 0.3)
         for a in alphas:
-            q, R, qh, rh, f = ts.gibbs_sign(a, m_t.w, m_t.p, start=start)
+            q, R, qh, rh, f = ts.gibbs_sign(a, m_t.w, m_t.p, start=start, **channel)
             start = (q, R)
             out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
                                "gibbs (sign-constrained student, norm fixed)", 0.0))
         return out
     if rule == "gibbs":
+        start = (0.3, 0.3)
         for a in alphas:
-            q, R, f = ts.gibbs_spherical(a)
-            out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
-                               "gibbs (Nishimori line q = R)", 0.0))
+            if plain:
+                q, R, f = ts.gibbs_spherical(a)
+                label = "gibbs (Nishimori line q = R)"
+            else:
+                q, R, f = ts.gibbs_spherical_general(a, start=start, **channel)
+                start, label = (q, R), "gibbs (spherical student, noisy channel / temperature)"
+            out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f), label, 0.0))
         return out
     m = measures_of(pt, 96)[0]
     st = _student(student, pt, m.w, m.p)

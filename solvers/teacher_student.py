@@ -338,20 +338,47 @@ def bayes_branches(alpha, w, p, scan=_Q_SCAN):
 
 
 # ---------------------------------------------------------------- Gibbs, distribution-constrained student
-def gibbs_energetic_terms(q, R, h=1e-6):
-    """G_E(q, R) of E6 (noise-free) and its partial derivatives by central differences.
-    Graded panels resolve both kinks at t = 0 (widths sqrt(1-q) and sqrt(q-R^2)/R)."""
+def gibbs_energetic_terms(q, R, h=1e-6, beta=np.inf, noise=0.0, flip=0.0):
+    """G_E(q, R) of E6 and its partial derivatives by central differences.
+    Output noise: Gaussian sigma -> r = R / sqrt(1 + sigma^2) in the outer H; label flips ->
+    p + (1 - 2p) H.  Temperature 1/beta: log[e^-beta + (1 - e^-beta) H] in place of log H.
+    Graded panels resolve both kinks at t = 0 (widths sqrt(1-q) and sqrt(q-r^2)/r)."""
     def ge(qq, rr):
-        width = min(np.sqrt(1 - qq), np.sqrt(max(qq - rr * rr, 1e-300)) / max(abs(rr), 1e-12))
+        r = rr / np.sqrt(1.0 + noise ** 2)
+        width = min(np.sqrt(1 - qq), np.sqrt(max(qq - r * r, 1e-300)) / max(abs(r), 1e-12))
         t, w = graded_panels(0.0, width)
-        return 2 * w @ (H(-rr * t / np.sqrt(qq - rr * rr)) * log_H(-np.sqrt(qq) * t / np.sqrt(1 - qq)))
+        log_inner = log_H(-np.sqrt(qq) * t / np.sqrt(1 - qq))
+        if np.isfinite(beta):
+            log_inner = np.logaddexp(-beta, np.log1p(-np.exp(-beta)) + log_inner)
+        outer = flip + (1 - 2 * flip) * H(-r * t / np.sqrt(qq - r * r))
+        return 2 * w @ (outer * log_inner)
     g = ge(q, R)
     dq = (ge(q + h, R) - ge(q - h, R)) / (2 * h)
     dr = (ge(q, R + h) - ge(q, R - h)) / (2 * h)
     return g, dq, dr
 
 
-def gibbs_constrained(alpha, student_measure, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=2000):
+def gibbs_spherical_general(alpha, start=(0.3, 0.3), damping=0.5, tol=1e-11, maxiter=5000, **channel):
+    """Spherical Gibbs student for any channel (noise, flips, temperature): damped fixed point
+    of qhat = -2 alpha dG_E/dq, Rhat = alpha dG_E/dR and the spherical E5 elimination
+    qhat = (q - R^2)/(1-q)^2, Rhat = R/(1-q), inverted as q = (qhat + Rhat^2)(1-q)^2."""
+    q, R = start
+    for _ in range(maxiter):
+        _, dq, dr = gibbs_energetic_terms(q, R, **channel)
+        qh, rh = -2 * alpha * dq, alpha * dr
+        c = qh + rh * rh                      # q = c (1 - q)^2, root in (0, 1)
+        q_new = (2 * c + 1 - np.sqrt(4 * c + 1)) / (2 * c) if c > 0 else 0.0
+        r_new = rh * (1 - q_new)
+        if abs(q_new - q) < tol and abs(r_new - R) < tol:
+            ge = gibbs_energetic_terms(q_new, r_new, **channel)[0]
+            return q_new, r_new, 0.5 * np.log(1 - q_new) + (q_new - r_new ** 2) / (2 * (1 - q_new)) + alpha * ge
+        q = (1 - damping) * q + damping * q_new
+        R = min((1 - damping) * R + damping * r_new, np.sqrt(q) * (1 - 1e-12))
+    raise ArithmeticError(f"spherical Gibbs fixed point not converged at alpha={alpha}")
+
+
+def gibbs_constrained(alpha, student_measure, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=2000,
+                      **channel):
     """Gibbs learning with a distribution-constrained student (E5-E6, finite q).
 
     Given (q, R): qhat = -2 alpha dG_E/dq, Rhat = alpha dG_E/dR (stationarity of E5 + alpha E6);
@@ -365,7 +392,7 @@ def gibbs_constrained(alpha, student_measure, w0, p0, start=(0.3, 0.3), damping=
     q, R = start
     m = student_measure
     for it in range(maxiter):
-        _, dq, dr = gibbs_energetic_terms(q, R)
+        _, dq, dr = gibbs_energetic_terms(q, R, **channel)
         qh, rh = -2 * alpha * dq, alpha * dr
         zeff = (z[:, None] + (rh / np.sqrt(qh)) * w0[None, :]).ravel()
         weff = (zw[:, None] * p0[None, :]).ravel()
@@ -376,7 +403,7 @@ def gibbs_constrained(alpha, student_measure, w0, p0, start=(0.3, 0.3), damping=
         q_new, r_new = weff @ mean ** 2, weff @ (mean * w0eff)
         if abs(q_new - q) < tol and abs(r_new - R) < tol:
             # E5 + alpha E6 at the fixed point, relative to the student's prior
-            f = qh * q / 2 - rh * R - m.p @ lam + weff @ logz + alpha * gibbs_energetic_terms(q, R)[0]
+            f = qh * q / 2 - rh * R - m.p @ lam + weff @ logz + alpha * gibbs_energetic_terms(q, R, **channel)[0]
             return q_new, r_new, qh, rh, f
         q = (1 - damping) * q + damping * min(q_new, 1 - 1e-12)
         R = (1 - damping) * R + damping * r_new
@@ -395,7 +422,7 @@ def _truncated_moments(b, A):
     return mean, np.maximum(var, 0.0)
 
 
-def gibbs_sign(alpha, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=2000):
+def gibbs_sign(alpha, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=2000, **channel):
     """Gibbs learning with w >= 0 and E w^2 = 1 (E5 with lambda = -a w^2/2 on the half-line).
     Z(z, w0) = int_0^oo exp(-A w^2/2 + b w) dw = sqrt(2 pi / A) e^{b^2/(2A)} Phi(b/sqrt(A)),
     b = sqrt(qhat) z + Rhat w0, A = a + qhat fixed by the norm E <w^2> = 1.
@@ -405,7 +432,7 @@ def gibbs_sign(alpha, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=
     w0eff = np.broadcast_to(w0, (len(z), len(w0))).ravel()
     q, R = start
     for _ in range(maxiter):
-        _, dq, dr = gibbs_energetic_terms(q, R)
+        _, dq, dr = gibbs_energetic_terms(q, R, **channel)
         qh, rh = -2 * alpha * dq, alpha * dr
         b = (np.sqrt(qh) * z[:, None] + rh * w0[None, :]).ravel()
 
@@ -419,7 +446,7 @@ def gibbs_sign(alpha, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=
         if abs(q_new - q) < tol and abs(r_new - R) < tol:
             c = b / np.sqrt(A)
             log_z = 0.5 * np.log(2 * np.pi / A) + b * b / (2 * A) + special.log_ndtr(c)
-            f = (A - qh) / 2 + qh * q / 2 - rh * R + weff @ log_z + alpha * gibbs_energetic_terms(q, R)[0]
+            f = (A - qh) / 2 + qh * q / 2 - rh * R + weff @ log_z + alpha * gibbs_energetic_terms(q, R, **channel)[0]
             f0 = 0.5 + 0.5 * np.log(2 * np.pi) - np.log(2.0)  # alpha = 0: A = 1, half-normal
             return q_new, r_new, qh, rh, f - f0
         q = (1 - damping) * q + damping * min(q_new, 1 - 1e-12)

@@ -63,7 +63,7 @@ def test_cli_json_and_errors(capsys):
     d = json.loads(capsys.readouterr().out)
     assert {"alpha", "R", "q", "eps_g", "free_entropy", "branch"} <= set(d["points"][0]) and "transitions" in d
     with pytest.raises(SystemExit) as ex:
-        main(["teacher-student", "--teacher", "binary", "--rule", "gibbs", "--noise", "0.5", "--alpha", "1"])
+        main(["teacher-student", "--teacher", "binary", "--student", "bayes", "--noise", "0.5", "--alpha", "1"])
     assert ex.value.code == 2
 
 
@@ -120,8 +120,8 @@ def test_output_noise_in_max_margin():
     # with noisy labels the training set stops being separable: the solver says so
     assert noisy[1].kappa < 0 and "not separable" in noisy[1].branch
     assert clean[1].kappa > 0
-    with pytest.raises(ValueError, match="max-margin"):
-        replica.teacher_student("gaussian", "spherical", "gibbs", [1.0], noise=0.5)
+    with pytest.raises(ValueError, match="Gibbs"):
+        replica.teacher_student("gaussian", "spherical", "max-margin", [1.0], temperature=0.5)
 
 
 def test_compare_students_cli(capsys):
@@ -165,3 +165,16 @@ def test_gibbs_sign_constrained_student():
     assert abs((hi[4] - lo[4]) / (2 * h) - ts.gibbs_energetic_terms(mid[0], mid[1])[0]) < 1e-6
     pts = replica.teacher_student("lognormal:sigma=1", "sign", "gibbs", [0.5, 2.0])
     assert pts[1].eps_g < pts[0].eps_g and abs(pts[0].eps_g - np.arccos(pts[0].R) / np.pi) < 1e-15
+
+
+def test_gibbs_with_noise_and_temperature():
+    """The general channel reduces to the Nishimori solution when noise-free at T = 0; noise
+    and flips lower R; the constrained and spherical routes agree for a Gaussian constraint."""
+    q, R, f = ts.gibbs_spherical_general(1.5)
+    assert abs(R - 0.629997517641320088) < 1e-9 and abs(q - R) < 1e-9
+    (clean,) = replica.teacher_student("gaussian", "spherical", "gibbs", [2.0])
+    (noisy,) = replica.teacher_student("gaussian", "spherical", "gibbs", [2.0], noise=0.5, temperature=0.2)
+    (flips,) = replica.teacher_student("gaussian", "spherical", "gibbs", [2.0], flip=0.1, temperature=0.5)
+    assert noisy.R < clean.R and flips.R < clean.R
+    (g,) = replica.teacher_student("gaussian", "gaussian", "gibbs", [2.0], noise=0.5, temperature=0.2)
+    assert abs(g.R - noisy.R) < 1e-6 and abs(g.q - noisy.q) < 1e-6
