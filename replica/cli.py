@@ -305,7 +305,8 @@ def build_parser():
                                      "sign (w >= 0), or a prior spec (distribution-constrained student).\n"
                                      "Rules: max-margin (E8, any student) and gibbs (spherical student).")
     tsp.add_argument("--teacher", required=True, help="teacher prior spec")
-    tsp.add_argument("--student", default="spherical", help="spherical | sign | bayes (soft prior = teacher's, Bayes-optimal) | prior spec (default spherical)")
+    tsp.add_argument("--student", default="spherical", help="spherical | sign | bayes (soft prior = teacher's, Bayes-optimal) | soft:SPEC (soft prior) | "
+                          "prior spec (distribution constraint); default spherical")
     tsp.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")
     tsp.add_argument("--alpha", default="0.5:10:20", help="alpha values start:stop:count (default 0.5:10:20)")
     tsp.add_argument("--noise", type=float, default=0.0, help="Gaussian output noise sigma")

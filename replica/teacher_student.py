@@ -1,7 +1,7 @@
 """User-facing teacher-student API (THEORY.md section 3): `replica.teacher_student(...)`.
 
 Students: "spherical" (norm only), "sign" (w >= 0, norm fixed), "bayes" (the teacher's prior
-as a soft prior: Bayes-optimal), or any prior spec (the student's weights are constrained to
+as a soft prior: Bayes-optimal), "soft:SPEC" (a soft prior, Gibbs), or any prior spec (the student's weights are constrained to
 that distribution).  Rules: "max-margin" (E8, any
 student) and "gibbs" (E5-E6; spherical student so far).  Noise-free labels.
 """
@@ -100,6 +100,22 @@ def _gibbs_constrained(pt, student, alphas, channel):
     return sorted(out, key=lambda p: order[p.alpha])
 
 
+def _gibbs_soft(pt, spec, alphas, channel):
+    """Gibbs learning with the soft prior P_S = spec on the student's weights; its norm Q is
+    free and eps_g = arccos(R / sqrt(Q)) / pi (E7)."""
+    ps = parse_prior(spec)
+    if getattr(ps, "groups", None):
+        raise PriorError("group priors are not supported as students yet")
+    ms, mt = measures_of(ps, 64)[0], measures_of(pt, 64)[0]
+    out, start = [], (1.0, 0.3, 0.3)
+    for a in alphas:
+        Q, q, R, f = ts.gibbs_soft_prior(a, ms.w, ms.p, mt.w, mt.p, start=start, **channel)
+        start = (Q, q, R)
+        out.append(TSPoint(a, float(R), float(q), float(np.arccos(R / np.sqrt(Q)) / np.pi), None, float(f),
+                           f"gibbs (soft prior {spec}, student norm Q = {Q:.6f})", 0.0))
+    return out
+
+
 def _is_ising(spec):
     p = parse_prior(spec) if spec not in STUDENT_KINDS else None
     return p is not None and p.is_discrete and len(p.values) == 2 and p.values[0] == -p.values[1] \
@@ -141,6 +157,10 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
     if getattr(pt, "groups", None):
         raise PriorError("group priors are not supported as teachers yet")
     out = []
+    if student.startswith("soft:"):
+        if rule != "gibbs":
+            raise PriorError("a soft-prior student is defined for Gibbs learning (use --rule gibbs)")
+        return _gibbs_soft(pt, student[5:], alphas, channel)
     if student == "bayes":
         if not plain:
             raise PriorError("the Bayes-optimal student is implemented for noise-free labels at zero temperature")

@@ -452,3 +452,45 @@ def gibbs_sign(alpha, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=
         q = (1 - damping) * q + damping * min(q_new, 1 - 1e-12)
         R = min((1 - damping) * R + damping * r_new, np.sqrt(q) * (1 - 1e-12))
     raise ArithmeticError(f"sign-constrained Gibbs fixed point not converged at alpha={alpha}")
+
+
+# ---------------------------------------------------------------- Gibbs, soft-prior (Bayesian) student
+def gibbs_soft_prior(alpha, ws, ps, w0, p0, start=(1.0, 0.3, 0.3), damping=0.5, tol=1e-10, maxiter=5000,
+                     **channel):
+    """Gibbs learning with a soft prior P_S on the student's weights (THEORY.md E1 soft form):
+    the norm Q is an order parameter with conjugate Qhat,
+        G_S = extr [Qhat Q/2 + qhat q/2 - Rhat R + E log sum_j ps_j e^{-(Qhat+qhat) w_j^2/2 + (sqrt(qhat) z + Rhat w0) w_j}],
+    and G_E depends on the normalised overlaps q/Q, R/sqrt(Q).  Damped fixed point of
+    Qhat = -2 alpha dG_E/dQ, qhat = -2 alpha dG_E/dq, Rhat = alpha dG_E/dR, then
+    Q = E<w^2>, q = E<w>^2, R = E<w> w0.  Returns (Q, q, R, free entropy relative to P_S)."""
+    z, zw = gauss_hermite(Z_NODES)
+    weff = (zw[:, None] * p0[None, :]).ravel()
+    w0eff = np.broadcast_to(w0, (len(z), len(w0))).ravel()
+    logp = np.log(ps)
+
+    def ge(Q, q, R):
+        return gibbs_energetic_terms(q / Q, R / np.sqrt(Q), **channel)[0]
+
+    Q, q, R = start
+    h = 1e-6
+    for _ in range(maxiter):
+        dQ = (ge(Q + h, q, R) - ge(Q - h, q, R)) / (2 * h)
+        dq = (ge(Q, q + h, R) - ge(Q, q - h, R)) / (2 * h)
+        dR = (ge(Q, q, R + h) - ge(Q, q, R - h)) / (2 * h)
+        Qh, qh, Rh = -2 * alpha * dQ, -2 * alpha * dq, alpha * dR
+        b = (np.sqrt(qh) * z[:, None] + Rh * w0[None, :]).ravel()
+        logits = logp[None, :] - (Qh + qh) * ws[None, :] ** 2 / 2 + b[:, None] * ws[None, :]
+        top = logits.max(axis=1, keepdims=True)
+        post = np.exp(logits - top)
+        norm = post.sum(axis=1, keepdims=True)
+        post /= norm
+        mean, second = post @ ws, post @ ws ** 2
+        Q_new, q_new, R_new = weff @ second, weff @ mean ** 2, weff @ (mean * w0eff)
+        if max(abs(Q_new - Q), abs(q_new - q), abs(R_new - R)) < tol:
+            logz = top[:, 0] + np.log(norm[:, 0])
+            f = Qh * Q / 2 + qh * q / 2 - Rh * R + weff @ logz + alpha * ge(Q, q, R)
+            return Q_new, q_new, R_new, f
+        Q = (1 - damping) * Q + damping * Q_new
+        q = min((1 - damping) * q + damping * q_new, Q * (1 - 1e-12))
+        R = min((1 - damping) * R + damping * R_new, np.sqrt(q) * (1 - 1e-12))
+    raise ArithmeticError(f"soft-prior Gibbs fixed point not converged at alpha={alpha}")

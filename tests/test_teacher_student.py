@@ -178,3 +178,17 @@ def test_gibbs_with_noise_and_temperature():
     assert noisy.R < clean.R and flips.R < clean.R
     (g,) = replica.teacher_student("gaussian", "gaussian", "gibbs", [2.0], noise=0.5, temperature=0.2)
     assert abs(g.R - noisy.R) < 1e-6 and abs(g.q - noisy.q) < 1e-6
+
+
+def test_soft_prior_student():
+    """Matched soft prior = Bayes (Nishimori, Q = 1); a mismatched one runs with its own norm."""
+    m = lambda spec: (lambda x: (x.w, x.p))(measures_of(replica.prior(spec), 64)[0])  # noqa: E731
+    Q, q, R, f = ts.gibbs_soft_prior(1.5, *m("gaussian"), *m("gaussian"))
+    assert abs(Q - 1) < 1e-9 and abs(q - 0.629997517641320088) < 1e-9 and abs(R - q) < 1e-9
+    (b,) = replica.teacher_student("binary", "bayes", "gibbs", [1.0])
+    (s,) = replica.teacher_student("binary", "soft:binary", "gibbs", [1.0])
+    assert abs(s.R - b.q) < 1e-8 and abs(s.free_entropy - b.free_entropy) < 1e-8
+    pts = replica.teacher_student("lognormal:sigma=1", "soft:gaussian", "gibbs", [0.5, 2.0])
+    assert pts[1].eps_g < pts[0].eps_g and "norm Q" in pts[0].branch
+    with pytest.raises(ValueError, match="Gibbs"):
+        replica.teacher_student("binary", "soft:gaussian", "max-margin", [1.0])
