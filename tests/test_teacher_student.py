@@ -192,3 +192,16 @@ def test_soft_prior_student():
     assert pts[1].eps_g < pts[0].eps_g and "norm Q" in pts[0].branch
     with pytest.raises(ValueError, match="Gibbs"):
         replica.teacher_student("binary", "soft:gaussian", "max-margin", [1.0])
+
+
+@pytest.mark.parametrize("spec", ["gaussian", "binary"])
+def test_nishimori_with_matched_label_flip_noise(spec):
+    """Label flips p learned at temperature 1/beta with e^-beta = p/(1-p) is Bayes-optimal:
+    the Nishimori identities Q = 1, q = R must hold; a mismatched beta breaks them."""
+    m = (lambda x: (x.w, x.p))(measures_of(replica.prior(spec), 64)[0])
+    p = 0.1
+    beta = np.log((1 - p) / p)
+    Q, q, R, _ = ts.gibbs_soft_prior(1.0, *m, *m, beta=beta, flip=p)
+    assert abs(Q - 1) < 1e-9 and abs(q - R) < 1e-9
+    Q, q, R, _ = ts.gibbs_soft_prior(1.0, *m, *m, beta=2 * beta, flip=p)
+    assert abs(q - R) > 0.05
