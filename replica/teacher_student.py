@@ -44,23 +44,8 @@ def _student(spec, teacher, w0, p0, refine=False):
     ps = parse_prior(spec).normalized()
     if getattr(ps, "groups", None):
         raise PriorError("group priors are not supported as students yet")
-    st = ts.TransportStudent(w0, p0, _ppf(ps), teacher)
+    st = ts.TransportStudent(w0, p0, ps.np_ppf, teacher)
     return st.refined() if refine else st
-
-
-def _ppf(p):
-    """Float64 quantile function of a prior (atoms and parts)."""
-    vals = np.array([float(v) for v in p.values])
-    probs = np.array([float(x) for x in p.probs])
-    if not p.parts:
-        cum = np.cumsum(probs)
-        return lambda u: vals[np.minimum(np.searchsorted(cum, u, side="left"), len(vals) - 1)]
-    if len(p.parts) == 1 and not p.values:
-        return p.parts[0].np_ppf
-    # mixtures: tabulate the CDF in z-space and invert
-    xs = np.sort(np.concatenate([p.sample(200000, np.random.default_rng(0)), vals]))
-    us = (np.arange(len(xs)) + 0.5) / len(xs)
-    return lambda u: np.interp(u, us, xs)
 
 
 def _bayes_optimal(pt, alphas):
