@@ -77,3 +77,12 @@ def test_console_script_help():
     out = subprocess.run([sys.executable, "-m", "replica.cli", "capacity", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "--kappa" in out and "lognormal" in out and "mixture" in out
+
+
+def test_validate_capacity_cli(tmp_path, capsys):
+    out = tmp_path / "v.jsonl"
+    rc, text, _ = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "20", "--alpha", "1.2:2.8:5",
+                      "--samples", "8", "--out", str(out), "--quiet")
+    assert rc == 0 and "| gaussian | qp | 20 |" in text and out.exists()
+    rc, _, err = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "2")
+    assert rc == 2 and "--n" in err
