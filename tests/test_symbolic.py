@@ -85,7 +85,7 @@ def test_energetic_term_expansion_near_q_1(gaussian):
 def test_energy_equation_is_the_q_derivative_of_ge(gaussian):
     """E2's qhat = alpha/(1-q) E g^2 equals -2 alpha dG_E/dq (sympy diff) and the solver's J."""
     ge = gaussian.terms["G_E"]
-    rhs = gaussian.get("qhat") if False else [e for e in gaussian.equations if e.name == "energy"][0].rhs
+    rhs = [e for e in gaussian.equations if e.name == "energy"][0].rhs
     for qv, kv in ((0.35, 0.2), (0.9, 1.1)):
         d_ge = num(-2 * sp.diff(ge, q), q=qv, kappa=kv)
         e2 = num(rhs / alpha, q=qv, kappa=kv)

@@ -6,6 +6,7 @@ import numpy as np
 
 import replica
 
+from .extrapolation import extrapolate_1_over_n
 from .max_margin import max_margin, random_sample
 from .permutation_mc import anneal
 from .sweep import run_sweep
@@ -65,11 +66,6 @@ def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", s
     ok = [r for r in rows if r["crossing"] is not None and r["crossing_error"]]
     extrap = None
     if len(ok) >= 2:
-        x = np.array([1.0 / r["n"] for r in ok])
-        y = np.array([r["crossing"] for r in ok])
-        wts = 1.0 / np.array([r["crossing_error"] for r in ok]) ** 2
-        A = np.vstack([np.ones_like(x), x]).T
-        cov = np.linalg.inv(A.T @ (wts[:, None] * A))
-        coef = cov @ (A.T @ (wts * y))
-        extrap = (float(coef[0]), float(np.sqrt(cov[0, 0])))
+        extrap = extrapolate_1_over_n([r["n"] for r in ok], [r["crossing"] for r in ok],
+                                      [r["crossing_error"] for r in ok])
     return rows, extrap

@@ -14,6 +14,7 @@ from scipy import optimize
 
 from solvers.capacity import gardner_I_np
 
+from .extrapolation import extrapolate_1_over_n
 from .max_margin import max_margin, random_sample
 
 RHO2 = {"spherical": 1.0, "sign": 0.5}  # E3: (E zT)^2 for the Gaussian and rectified optimum
@@ -50,10 +51,4 @@ def kappa_at(n, alpha, seeds, constraint="spherical"):
 
 def extrapolate(points):
     """Weighted least squares of mean kappa against 1/N: (intercept, its standard error)."""
-    x = np.array([1.0 / p.n for p in points])
-    y = np.array([p.mean for p in points])
-    w = 1.0 / np.array([p.se for p in points]) ** 2
-    a = np.vstack([np.ones_like(x), x]).T
-    cov = np.linalg.inv(a.T @ (w[:, None] * a))
-    coef = cov @ (a.T @ (w * y))
-    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+    return extrapolate_1_over_n([p.n for p in points], [p.mean for p in points], [p.se for p in points])

@@ -6,6 +6,7 @@ import numpy as np
 
 import replica
 
+from .extrapolation import extrapolate_1_over_n
 from .max_margin import max_margin
 
 
@@ -27,10 +28,4 @@ def eps_curve(teacher_spec, ns, alpha, samples, sign=False):
     for n in ns:
         e = np.array([max_margin_student(teacher_spec, n, alpha, s, sign)["eps_g"] for s in range(samples)])
         rows.append((n, float(e.mean()), float(e.std(ddof=1) / np.sqrt(len(e)))))
-    x = np.array([1.0 / n for n, _, _ in rows])
-    y = np.array([m for _, m, _ in rows])
-    w = 1.0 / np.array([s for _, _, s in rows]) ** 2
-    a = np.vstack([np.ones_like(x), x]).T
-    cov = np.linalg.inv(a.T @ (w[:, None] * a))
-    coef = cov @ (a.T @ (w * y))
-    return rows, (float(coef[0]), float(np.sqrt(cov[0, 0])))
+    return rows, extrapolate_1_over_n(*zip(*rows))

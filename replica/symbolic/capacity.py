@@ -208,15 +208,12 @@ def q_to_1(gs_leading, t_map):
             ez, et2 = 2 * sp.integrate(z * phi(z), (z, 0, sp.oo)), sp.Integer(1)
         else:  # integrate with a positive symbol for the prior's scale, then substitute
             s_ = sp.Symbol("s", positive=True)
-            c = t_map.as_coeff_exponent(sp.E)[0] if False else None  # noqa: F841
-            sig = sp.exp(z).subs(z, 1)  # placeholder, replaced below
             tm = t_map.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(s_ * z)) if t_map.has(sp.exp) else t_map
             sval = sp.simplify(sp.log(t_map).diff(z)) if t_map.has(sp.exp) else None
             ez = sp.simplify(sp.integrate(z * tm * phi(z), (z, -sp.oo, sp.oo)))
             et2 = sp.simplify(sp.integrate(tm ** 2 * phi(z), (z, -sp.oo, sp.oo)))
             if sval is not None:
                 ez, et2 = ez.subs(s_, sval), et2.subs(s_, sval)
-            del sig
         rho2 = sp.simplify(ez ** 2 / et2)
     else:
         rho2 = gs_leading
