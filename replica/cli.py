@@ -245,32 +245,100 @@ def cmd_teacher_student(args):
         print(f"transition: {tr['type']} at alpha = {tr['alpha']:.8f}")
 
 
-def cmd_validate(args):
-    from validation.capacity_sim import simulate_capacity
-
-    from .capacity import capacity as theory
-
-    ns = [int(v) for v in args.n.split(",")]
+def _sizes(text):
+    try:
+        ns = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--n takes comma-separated integers, e.g. 50,100,200; got '{text}'") from None
     if any(n < 5 or n > 5000 for n in ns):
         raise UsageError("--n takes sizes between 5 and 5000, e.g. 50,100,200")
-    alphas, _ = parse_range(args.alpha, "alpha")
-    trainer = "qp" if args.prior in ("gaussian", "sign") else "permutation"
-    rows, extrap = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
-                                     sweeps=args.sweeps, progress=not args.quiet)
-    alpha_c = float(theory("rectified" if args.prior == "sign" else args.prior, 0, dps=15).alpha_c)
-    print(f"| prior | trainer | N | alpha_c (simulation) | alpha_c (E3, N -> oo) | deviation / SE |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        if r["crossing"] is None:
-            print(f"| {args.prior} | {trainer} | {r['n']} | no crossing in the alpha range | {alpha_c:.6f} | |")
-            continue
-        dev = (r["crossing"] - alpha_c) / r["crossing_error"] if r["crossing_error"] else float("nan")
-        print(f"| {args.prior} | {trainer} | {r['n']} | {r['crossing']:.4f} +- {r['crossing_error']:.4f} "
-              f"| {alpha_c:.6f} | {dev:+.2f} |")
-    if extrap:
-        dev = (extrap[0] - alpha_c) / extrap[1]
-        print(f"| {args.prior} | {trainer} | 1/N -> 0 | {extrap[0]:.4f} +- {extrap[1]:.4f} | {alpha_c:.6f} | {dev:+.2f} |")
-    print(f"records: {args.out} (resumable; rerun the same command to add or reuse samples)")
+    return ns
+
+
+def _executor(workers):
+    import concurrent.futures as cf
+    import os
+
+    if workers is not None and not 1 <= workers <= 256:
+        raise UsageError("--workers must be between 1 and 256")
+    return cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+
+
+def _emit(text, args):
+    print(text, end="")
+    if args.table:
+        with open(args.table, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def cmd_validate(args):
+    from validation import reports
+
+    if args.samples < 2 or args.samples > 100000:
+        raise UsageError("--samples must be between 2 and 100000")
+    if args.sweeps < 1:
+        raise UsageError("--sweeps must be >= 1")
+    ns = _sizes(args.n)
+    alphas, _ = parse_range(args.alpha, "alpha", lo_ok=1e-9)
+    ex = _executor(args.workers)
+    progress = not args.quiet
+    try:
+        if args.what == "capacity":
+            from validation.capacity_sim import simulate_capacity
+
+            if not args.prior:
+                raise UsageError("validate capacity needs --prior")
+            trainer = args.trainer or ("qp" if args.prior in ("gaussian", "sign") else "permutation")
+            if trainer == "qp" and args.prior not in ("gaussian", "sign"):
+                raise UsageError("--trainer qp covers --prior gaussian (spherical) and sign only")
+            if args.prior != "sign":
+                parse_prior(args.prior)
+            rep = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
+                                    sweeps=args.sweeps, executor=ex, progress=progress)
+            alpha_c = float(capacity("rectified" if args.prior == "sign" else args.prior, 0, dps=15).alpha_c)
+            _emit(reports.capacity_table(rep, alpha_c, args.format), args)
+            if args.figure:
+                reports.capacity_figure(rep, alpha_c, args.figure)
+        elif args.what == "kappa":
+            from validation.kappa_sweep import simulate_kappa, theory_kappa
+
+            if not args.prior:
+                raise UsageError("validate kappa needs --prior")
+            if args.prior != "sign":
+                parse_prior(args.prior)
+            try:
+                theory_kappa(alphas[0], args.prior)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            rep = simulate_kappa(args.prior, ns, alphas, args.samples, args.out, trainer=args.trainer,
+                                 sweeps=args.sweeps, executor=ex, progress=progress)
+            _emit(reports.kappa_table(rep, args.format), args)
+            if args.figure:
+                reports.kappa_figure(rep, args.figure, lambda a: theory_kappa(a, args.prior))
+        else:
+            from validation.teacher_student_sim import simulate_teacher_student
+
+            from .teacher_student import teacher_student
+
+            if not args.teacher:
+                raise UsageError("validate teacher-student needs --teacher")
+            parse_prior(args.teacher)
+            if args.student not in ("spherical", "sign"):
+                parse_prior(args.student)
+            if args.rule == "gibbs" and args.student == "sign":
+                raise UsageError("no Gibbs sampler for the sign-constrained student yet (spherical or a prior spec)")
+            rep = simulate_teacher_student(args.teacher, args.student, args.rule, ns, alphas, args.samples, args.out,
+                                           sweeps=args.sweeps, executor=ex, progress=progress)
+            th = {float(p.alpha): p.eps_g for p in teacher_student(args.teacher, args.student, args.rule, alphas)}
+            _emit(reports.ts_table(rep, th, args.format), args)
+            if args.figure:
+                reports.ts_figure([rep], [th], args.figure)
+    finally:
+        ex.shutdown()
+    if args.format == "markdown":
+        print(f"records: {args.out} (resumable: rerun the same command to reuse finished samples)")
+        if args.figure:
+            print(f"figure: {args.figure}")
 
 
 def build_parser():
@@ -347,18 +415,47 @@ def build_parser():
                      help="max-margin eps_g of spherical, sign-constrained, teacher-matched and optimal students side by side")
     tsp.add_argument("--json", action="store_true", help="print JSON")
     tsp.set_defaults(func=cmd_teacher_student)
-    va = sub.add_parser("validate", help="Monte Carlo validation of the theory (capacity)",
-                        description="Capacity from simulation: the fraction of random samples stored against "
-                                    "alpha at several N, the crossing per N and its 1/N extrapolation, next to E3. "
-                                    "gaussian/sign use the QP max-margin trainer, other priors permutation "
-                                    "Monte Carlo (a heuristic: it may stop short of capacity).")
-    va.add_argument("what", choices=["capacity"])
-    va.add_argument("--prior", required=True, help="gaussian, sign, or a prior spec")
+    va = sub.add_parser("validate", help="Monte Carlo validation of the theory (capacity, kappa*, teacher-student)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description="Train perceptrons on random samples and compare with the theory.\n"
+                                    "  capacity         fraction of samples stored vs alpha at each N, the crossing "
+                                    "(probit fit)\n                   and its 1/N extrapolation, against E3\n"
+                                    "  kappa            max margin kappa*(alpha) per N and its 1/N extrapolation, "
+                                    "against E3\n"
+                                    "  teacher-student  eps_g and R of a student trained on a teacher's labels, "
+                                    "against E5-E8\n"
+                                    "Trainers: qp = exact max-margin QP (gaussian = spherical weights, sign = w >= 0);"
+                                    "\npermutation = swap-move annealing, the weight distribution kept exactly "
+                                    "(a heuristic:\nit may stop short of capacity; compare two --sweeps values); "
+                                    "disco = DisCo-SGD\n(the paper's algorithm; --sweeps = gradient steps). "
+                                    "Gibbs students: Gibbs sampling of the\nversion space (spherical) or a "
+                                    "zero-temperature swap walk (prior spec).\n"
+                                    "Records are appended to --out as samples finish, with seeds, settings and "
+                                    "package versions;\nrerunning the same command resumes.",
+                        epilog="examples:\n"
+                               "  replica validate capacity --prior lognormal:sigma=1 --n 50,100,200 "
+                               "--alpha 0.55:0.9:8 --samples 48\n"
+                               "  replica validate kappa --prior sign --n 40,80,160 --alpha 0.25:1:4 --samples 24\n"
+                               "  replica validate teacher-student --teacher lognormal:sigma=1 "
+                               "--student lognormal:sigma=1 --alpha 1:4:4")
+    va.add_argument("what", choices=["capacity", "kappa", "teacher-student"])
+    va.add_argument("--prior", help="capacity/kappa: gaussian (spherical), sign (w >= 0), or a prior spec")
+    va.add_argument("--teacher", help="teacher-student: the teacher's prior spec")
+    va.add_argument("--student", default="spherical", help="teacher-student: spherical | sign | a prior spec "
+                                                           "(distribution-constrained); default spherical")
+    va.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin", help="teacher-student rule")
+    va.add_argument("--trainer", choices=["qp", "permutation", "disco"],
+                    help="default: qp for gaussian/sign, permutation otherwise")
     va.add_argument("--n", default="50,100", help="comma-separated sizes N (default 50,100)")
-    va.add_argument("--alpha", default="0.4:1.0:7", help="alpha grid start:stop:count")
-    va.add_argument("--samples", type=int, default=16, help="samples per (N, alpha)")
-    va.add_argument("--sweeps", type=int, default=400, help="annealing sweeps (permutation MC)")
-    va.add_argument("--out", default="validation_capacity.jsonl", help="JSONL record file (resumable)")
+    va.add_argument("--alpha", default="0.4:1.0:7", help="alpha grid start:stop:count (default 0.4:1.0:7)")
+    va.add_argument("--samples", type=int, default=16, help="samples per (N, alpha) (default 16)")
+    va.add_argument("--sweeps", type=int, default=20000,
+                    help="annealing sweeps / DisCo steps / Gibbs sweeps (default 20000)")
+    va.add_argument("--out", default="validation_records.jsonl", help="JSONL record file (resumable)")
+    va.add_argument("--format", choices=["markdown", "csv"], default="markdown", help="table format")
+    va.add_argument("--table", help="also write the table to this file")
+    va.add_argument("--figure", help="write a figure (.png or .pdf)")
+    va.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     va.add_argument("--quiet", action="store_true", help="no progress line")
     va.set_defaults(func=cmd_validate)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")

@@ -74,3 +74,8 @@ def run_sweep(fn, tasks, path, executor=None, progress=True):
         if own and executor is not None:
             executor.shutdown()
     return load(path)
+
+
+def select(records, template):
+    """The records whose task has every field of `template` with the same value."""
+    return [r for r in records if all(r["task"].get(k) == v for k, v in template.items())]
