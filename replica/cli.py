@@ -13,7 +13,7 @@ import warnings
 
 import mpmath as mp
 
-from .capacity import capacity, curve, curve_mp
+from .capacity import capacity, check_kappa, curve, curve_mp
 from .priors import PriorError, describe_families, prior as parse_prior
 
 CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
@@ -293,9 +293,10 @@ def cmd_validate(args):
                 raise UsageError("--trainer qp covers --prior gaussian (spherical) and sign only")
             if args.prior != "sign":
                 parse_prior(args.prior)
+            kappa = float(check_kappa(args.kappa))
             rep = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
-                                    sweeps=args.sweeps, executor=ex, progress=progress)
-            alpha_c = float(capacity("rectified" if args.prior == "sign" else args.prior, 0, dps=15).alpha_c)
+                                    sweeps=args.sweeps, kappa=kappa, executor=ex, progress=progress)
+            alpha_c = float(capacity("rectified" if args.prior == "sign" else args.prior, args.kappa, dps=15).alpha_c)
             _emit(reports.capacity_table(rep, alpha_c, args.format), args)
             if args.figure:
                 reports.capacity_figure(rep, alpha_c, args.figure)
@@ -443,6 +444,8 @@ def build_parser():
     va.add_argument("--teacher", help="teacher-student: the teacher's prior spec")
     va.add_argument("--student", default="spherical", help="teacher-student: spherical | sign | a prior spec "
                                                            "(distribution-constrained); default spherical")
+    va.add_argument("--kappa", default="0", help="capacity: store every pattern with margin >= kappa (default 0); "
+                                                 "the crossing at kappa is a point of the line kappa*(alpha)")
     va.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin", help="teacher-student rule")
     va.add_argument("--trainer", choices=["qp", "permutation", "disco"],
                     help="default: qp for gaussian/sign, permutation otherwise")

@@ -84,7 +84,7 @@ def test_validate_capacity_cli(tmp_path, capsys):
     rc, text, _ = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "20", "--alpha", "1.2:2.8:5",
                       "--samples", "8", "--out", str(out), "--quiet", "--workers", "1",
                       "--figure", str(tmp_path / "c.png"), "--table", str(tmp_path / "c.md"))
-    assert rc == 0 and "| gaussian | qp |" in text and out.exists() and (tmp_path / "c.png").stat().st_size > 1000
+    assert rc == 0 and "| gaussian | 0 | qp |" in text and out.exists() and (tmp_path / "c.png").stat().st_size > 1000
     assert (tmp_path / "c.md").read_text() in text
     rc, _, err = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "2")
     assert rc == 2 and "--n" in err

@@ -23,26 +23,26 @@ from .disco_sgd import disco_sgd
 from .extrapolation import extrapolate_1_over_n
 from .max_margin import max_margin, random_sample
 from .permutation_mc import T0, anneal
-from .sweep import run_sweep, select
+from .sweep import grid, run_sweep, select
 
 TRAINERS = ("qp", "permutation", "disco")
 
 
 def capacity_task(task):
-    """One sample: {"prior", "n", "alpha", "seed", "trainer", "sweeps"} -> {"stored", ...}.
-    prior "gaussian" with trainer "qp" is the spherical perceptron, "sign" the
-    sign-constrained one."""
+    """One sample: {"prior", "kappa", "n", "alpha", "seed", "trainer", "sweeps"} -> {"stored", ...}:
+    stored = every pattern has margin >= kappa.  prior "gaussian" with trainer "qp" is the
+    spherical perceptron, "sign" the sign-constrained one."""
     t0 = time.time()
     x, y = random_sample(task["n"], task["alpha"], np.random.default_rng(task["seed"]))
-    trainer = task["trainer"]
+    trainer, kappa = task["trainer"], task["kappa"]
     if trainer == "qp":
         r = max_margin(x, y, sign_constrained=task["prior"] == "sign")
-        out = {"stored": r.kappa is not None, "kappa": r.kappa}
+        out = {"stored": bool(r.kappa is not None and r.kappa >= kappa), "max_margin": r.kappa}
     elif trainer == "permutation":
-        r = anneal(x, y, task["prior"], sweeps=task["sweeps"], t0=task.get("t0", T0), rng=task["seed"])
+        r = anneal(x, y, task["prior"], kappa=kappa, sweeps=task["sweeps"], t0=task.get("t0", T0), rng=task["seed"])
         out = {"stored": r.success, "energy": r.energy, "sweeps_run": r.sweeps}
     elif trainer == "disco":
-        r = disco_sgd(x, y, task["prior"], steps=task["sweeps"], rng=task["seed"])
+        r = disco_sgd(x, y, task["prior"], kappa=kappa, steps=task["sweeps"], rng=task["seed"])
         out = {"stored": r.success, "min_margin": r.min_margin, "steps_run": r.steps}
     else:
         raise ValueError(f"unknown trainer '{trainer}' (one of {', '.join(TRAINERS)})")
@@ -112,6 +112,7 @@ class CapacityRow:
 @dataclasses.dataclass
 class CapacityReport:
     prior: str
+    kappa: float
     trainer: str
     sweeps: int
     rows: list
@@ -141,17 +142,21 @@ def report_from_records(records, template, ns, alphas):
     if len(ok) >= 2:
         extrap = extrapolate_1_over_n([r.n for r in ok], [r.crossing for r in ok], [r.crossing_error for r in ok])
     secs = float(sum(r["result"].get("seconds", 0.0) for r in recs))
-    return CapacityReport(template["prior"], template["trainer"], template["sweeps"], rows, extrap, secs)
+    return CapacityReport(template["prior"], template["kappa"], template["trainer"], template["sweeps"], rows, extrap,
+                          secs)
 
 
-def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=20000, executor=None,
-                      progress=True) -> CapacityReport:
-    """Run (or resume from `path`) samples x N x alpha and report the crossings."""
+def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=20000, kappa=0.0,
+                      executor=None, progress=True) -> CapacityReport:
+    """Run (or resume from `path`) samples x N x alpha and report the crossings.  At kappa > 0
+    the crossing alpha_N(kappa) is a point of the max-margin line kappa*(alpha) (the median
+    of the per-sample max margin at alpha_N is kappa)."""
     if trainer not in TRAINERS:
         raise ValueError(f"unknown trainer '{trainer}' (one of {', '.join(TRAINERS)})")
-    template = {"prior": prior, "trainer": trainer, "sweeps": int(sweeps)}
+    template = {"prior": prior, "kappa": float(kappa), "trainer": trainer, "sweeps": int(sweeps)}
     if trainer == "permutation":      # the schedule is part of the record
         template["t0"] = T0
-    tasks = [dict(template, n=int(n), alpha=float(a), seed=int(s)) for n in ns for a in alphas for s in range(samples)]
+    alphas = grid(alphas)
+    tasks = [dict(template, n=int(n), alpha=a, seed=int(s)) for n in ns for a in alphas for s in range(samples)]
     records = run_sweep(capacity_task, tasks, path, executor, progress)
     return report_from_records(records, template, ns, alphas)

@@ -24,7 +24,7 @@ from solvers.capacity import gardner_I_np
 from .extrapolation import extrapolate_1_over_n
 from .max_margin import max_margin as qp_max_margin, random_sample
 from .permutation_mc import T0_RATCHET, max_margin as swap_max_margin
-from .sweep import run_sweep, select
+from .sweep import grid, run_sweep, select
 
 TRAINERS = ("qp", "permutation")
 
@@ -114,7 +114,8 @@ def simulate_kappa(prior, ns, alphas, samples, path, trainer=None, sweeps=20000,
     template = {"prior": prior, "trainer": trainer, "sweeps": int(sweeps)}
     if trainer == "permutation":
         template["t0"] = T0_RATCHET
-    tasks = [dict(template, n=int(n), alpha=float(a), seed=int(s)) for n in ns for a in alphas for s in range(samples)]
+    alphas = grid(alphas)
+    tasks = [dict(template, n=int(n), alpha=a, seed=int(s)) for n in ns for a in alphas for s in range(samples)]
     recs = select(run_sweep(kappa_task, tasks, path, executor, progress), template)
     points, extrap = [], {}
     for a in alphas:

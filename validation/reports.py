@@ -38,16 +38,18 @@ def render(header, rows, fmt="markdown"):
 
 # ---------------------------------------------------------------- capacity
 def capacity_table(rep, alpha_theory, fmt="markdown"):
-    header = ["prior", "trainer", "sweeps", "N", "samples/alpha", "alpha_c (simulation)", "SE", "step width",
+    header = ["prior", "kappa", "trainer", "sweeps", "N", "samples/alpha", "alpha_c (simulation)", "SE", "step width",
               "alpha_c (E3)", "deviation / SE"]
+    sweeps = str(rep.sweeps) if rep.trainer != "qp" else ""
     rows = []
     for r in rep.rows:
         m = max(r.total) if r.total else 0
-        rows.append([rep.prior, rep.trainer, str(rep.sweeps), str(r.n), str(m), _fmt(r.crossing), _fmt(r.crossing_error),
-                     _fmt(r.width), f"{alpha_theory:.6f}", _fmt(_dev(r.crossing, alpha_theory, r.crossing_error), "dev")])
+        rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, str(r.n), str(m), _fmt(r.crossing),
+                     _fmt(r.crossing_error), _fmt(r.width), f"{alpha_theory:.6f}",
+                     _fmt(_dev(r.crossing, alpha_theory, r.crossing_error), "dev")])
     if rep.extrapolated:
         a, se = rep.extrapolated
-        rows.append([rep.prior, rep.trainer, str(rep.sweeps), "1/N -> 0", "", _fmt(a), _fmt(se), "",
+        rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, "1/N -> 0", "", _fmt(a), _fmt(se), "",
                      f"{alpha_theory:.6f}", _fmt(_dev(a, alpha_theory, se), "dev")])
     return render(header, rows, fmt)
 
@@ -72,8 +74,8 @@ def capacity_figure(rep, alpha_theory, path):
     ax.axhline(0.5, color="0.7", lw=0.5)
     ax.set_xlabel(r"$\alpha = P/N$")
     ax.set_ylabel("fraction of samples stored")
-    ax.set_title(f"{rep.prior} ({rep.trainer}" + (f", {rep.sweeps} sweeps)" if rep.trainer != "qp" else ")"),
-                 fontsize=9)
+    ax.set_title(f"{rep.prior}, kappa = {rep.kappa:g} ({rep.trainer}"
+                 + (f", {rep.sweeps} sweeps)" if rep.trainer != "qp" else ")"), fontsize=9)
     ax.legend(fontsize=8)
     ok = [r for r in rep.rows if r.crossing is not None]
     if ok:

@@ -15,7 +15,7 @@ from importlib import metadata
 
 def versions():
     out = {"python": sys.version.split()[0]}
-    for pkg in ("replica", "numpy", "scipy", "mpmath", "clarabel"):
+    for pkg in ("replica", "numpy", "scipy", "mpmath", "clarabel", "numba"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -79,3 +79,9 @@ def run_sweep(fn, tasks, path, executor=None, progress=True):
 def select(records, template):
     """The records whose task has every field of `template` with the same value."""
     return [r for r in records if all(r["task"].get(k) == v for k, v in template.items())]
+
+
+def grid(values):
+    """Grid values as they are stored in task keys: 10 significant digits, so that
+    0.55 + 0.05 k from any range arithmetic finds the same records."""
+    return [float(f"{float(v):.10g}") for v in values]

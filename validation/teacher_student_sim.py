@@ -25,7 +25,7 @@ from .extrapolation import extrapolate_1_over_n
 from .gibbs_sampler import spherical_gibbs
 from .max_margin import max_margin as qp_max_margin
 from .permutation_mc import T0, T0_RATCHET, anneal, max_margin as swap_max_margin, version_space_walk
-from .sweep import run_sweep, select
+from .sweep import grid, run_sweep, select
 
 RULES = ("max-margin", "gibbs")
 
@@ -138,6 +138,7 @@ def simulate_teacher_student(teacher, student, rule, ns, alphas, samples, path, 
     template = {"teacher": teacher, "student": student, "rule": rule, "sweeps": int(sweeps)}
     if student not in ("spherical", "sign"):
         template["t0"] = T0_RATCHET if rule == "max-margin" else T0
-    tasks = [dict(template, n=int(n), alpha=float(a), seed=int(s)) for n in ns for a in alphas for s in range(samples)]
+    alphas = grid(alphas)
+    tasks = [dict(template, n=int(n), alpha=a, seed=int(s)) for n in ns for a in alphas for s in range(samples)]
     records = run_sweep(student_task, tasks, path, executor, progress)
     return report_from_records(records, template, ns, alphas)
