@@ -324,16 +324,20 @@ def cmd_validate(args):
             if not args.teacher:
                 raise UsageError("validate teacher-student needs --teacher")
             parse_prior(args.teacher)
-            if args.student not in ("spherical", "sign"):
-                parse_prior(args.student)
-            if args.rule == "gibbs" and args.student == "sign":
-                raise UsageError("no Gibbs sampler for the sign-constrained student yet (spherical or a prior spec)")
-            rep = simulate_teacher_student(args.teacher, args.student, args.rule, ns, alphas, args.samples, args.out,
-                                           sweeps=args.sweeps, executor=ex, progress=progress)
-            th = {float(p.alpha): p.eps_g for p in teacher_student(args.teacher, args.student, args.rule, alphas)}
-            _emit(reports.ts_table(rep, th, args.format), args)
+            students = args.student or ["spherical"]
+            for st in students:
+                if st not in ("spherical", "sign"):
+                    parse_prior(st)
+                if args.rule == "gibbs" and st == "sign":
+                    raise UsageError("no Gibbs sampler for the sign-constrained student yet (spherical or a prior spec)")
+            reps, ths = [], []
+            for st in students:
+                reps.append(simulate_teacher_student(args.teacher, st, args.rule, ns, alphas, args.samples, args.out,
+                                                     sweeps=args.sweeps, executor=ex, progress=progress))
+                ths.append({float(p.alpha): p.eps_g for p in teacher_student(args.teacher, st, args.rule, alphas)})
+            _emit(reports.ts_table(reps, ths, args.format), args)
             if args.figure:
-                reports.ts_figure([rep], [th], args.figure)
+                reports.ts_figure(reps, ths, args.figure)
     finally:
         ex.shutdown()
     if args.format == "markdown":
@@ -442,8 +446,9 @@ def build_parser():
     va.add_argument("what", choices=["capacity", "kappa", "teacher-student"])
     va.add_argument("--prior", help="capacity/kappa: gaussian (spherical), sign (w >= 0), or a prior spec")
     va.add_argument("--teacher", help="teacher-student: the teacher's prior spec")
-    va.add_argument("--student", default="spherical", help="teacher-student: spherical | sign | a prior spec "
-                                                           "(distribution-constrained); default spherical")
+    va.add_argument("--student", action="append", help="teacher-student: spherical | sign | a prior spec "
+                                                        "(distribution-constrained); repeat for several students "
+                                                        "(one table, one figure); default spherical")
     va.add_argument("--kappa", default="0", help="capacity: store every pattern with margin >= kappa (default 0); "
                                                  "the crossing at kappa is a point of the line kappa*(alpha)")
     va.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin", help="teacher-student rule")

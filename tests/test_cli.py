@@ -99,9 +99,11 @@ def test_validate_kappa_and_teacher_student_cli(tmp_path, capsys):
                       "4", "--out", str(tmp_path / "k.jsonl"), "--quiet", "--workers", "1", "--format", "csv")
     lines = text.strip().splitlines()
     assert rc == 0 and lines[0].startswith("prior,trainer,alpha,N") and len(lines) == 4   # 2 sizes + 1/N -> 0
-    rc, text, _ = run(capsys, "validate", "teacher-student", "--teacher", "gaussian", "--n", "20", "--alpha", "1",
-                      "--samples", "3", "--out", str(tmp_path / "t.jsonl"), "--quiet", "--workers", "1")
+    rc, text, _ = run(capsys, "validate", "teacher-student", "--teacher", "gaussian", "--student", "spherical",
+                      "--student", "sign", "--n", "20", "--alpha", "1", "--samples", "3", "--out",
+                      str(tmp_path / "t.jsonl"), "--quiet", "--workers", "1", "--figure", str(tmp_path / "t.png"))
     assert rc == 0 and "| gaussian | spherical | max-margin | 1 | 20 | 3 |" in text
+    assert "| gaussian | sign | max-margin | 1 | 20 | 3 |" in text and text.count("| teacher |") == 1
     rc, _, err = run(capsys, "validate", "kappa", "--prior", "binary", "--n", "20")
     assert rc == 2 and "discrete" in err
     rc, _, err = run(capsys, "validate", "teacher-student", "--n", "20")

@@ -144,19 +144,21 @@ def kappa_figure(rep, path, theory_fn=None):
 
 
 # ---------------------------------------------------------------- teacher-student
-def ts_table(rep, theory, fmt="markdown"):
-    """theory: {alpha: eps_g}."""
+def ts_table(reports, theories, fmt="markdown"):
+    """One table for several students: reports and theories ({alpha: eps_g}) in pairs."""
     header = ["teacher", "student", "rule", "alpha", "N", "samples", "eps_g (simulation)", "SE", "R", "SE(R)",
               "eps_g (theory)", "deviation / SE"]
     rows = []
-    for r in rep.rows:
-        th = theory[r.alpha]
-        rows.append([rep.teacher, rep.student, rep.rule, f"{r.alpha:g}", str(r.n), str(r.samples), _fmt(r.eps_g),
-                     _fmt(r.eps_se), _fmt(r.R), _fmt(r.R_se), f"{th:.6f}", _fmt(_dev(r.eps_g, th, r.eps_se), "dev")])
-    for a, (e, se) in rep.extrapolated.items():
-        th = theory[a]
-        rows.append([rep.teacher, rep.student, rep.rule, f"{a:g}", "1/N -> 0", "", _fmt(e), _fmt(se), "", "",
-                     f"{th:.6f}", _fmt(_dev(e, th, se), "dev")])
+    for rep, theory in zip(reports, theories):
+        for r in rep.rows:
+            th = theory[r.alpha]
+            rows.append([rep.teacher, rep.student, rep.rule, f"{r.alpha:g}", str(r.n), str(r.samples), _fmt(r.eps_g),
+                         _fmt(r.eps_se), _fmt(r.R), _fmt(r.R_se), f"{th:.6f}",
+                         _fmt(_dev(r.eps_g, th, r.eps_se), "dev")])
+        for a, (e, se) in rep.extrapolated.items():
+            th = theory[a]
+            rows.append([rep.teacher, rep.student, rep.rule, f"{a:g}", "1/N -> 0", "", _fmt(e), _fmt(se), "", "",
+                         f"{th:.6f}", _fmt(_dev(e, th, se), "dev")])
     return render(header, rows, fmt)
 
 
