@@ -37,11 +37,12 @@ class UsageError(Exception):
 
 
 def parse_range(text: str, name: str, lo_ok=0.0):
-    """'0.5' -> [0.5]; 'a:b:n' -> n evenly spaced values from a to b inclusive."""
+    """'0.5' -> [0.5]; 'a:b:n' -> n evenly spaced values from a to b inclusive;
+    'a,b,c' -> those values."""
     parts = text.split(":")
     try:
         if len(parts) == 1:
-            vals = [float(parts[0])]
+            vals = [float(v) for v in parts[0].split(",")]
         elif len(parts) == 3:
             a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
             if n < 1 or n > 100000:
@@ -50,11 +51,11 @@ def parse_range(text: str, name: str, lo_ok=0.0):
         else:
             raise ValueError
     except ValueError:
-        raise UsageError(f"{name} must be a number or start:stop:count, got '{text}'") from None
+        raise UsageError(f"{name} must be a number, a list a,b,c or start:stop:count, got '{text}'") from None
     for v in vals:
         if not math.isfinite(v) or v < lo_ok:
             raise UsageError(f"{name} must be finite and >= {lo_ok:g}, got {v:g}")
-    return vals, len(parts) == 3
+    return vals, len(vals) > 1 or len(parts) == 3
 
 
 def _kappa_values(text):

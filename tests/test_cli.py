@@ -108,3 +108,11 @@ def test_validate_kappa_and_teacher_student_cli(tmp_path, capsys):
     assert rc == 2 and "discrete" in err
     rc, _, err = run(capsys, "validate", "teacher-student", "--n", "20")
     assert rc == 2 and "--teacher" in err
+
+
+def test_value_lists():
+    from replica.cli import parse_range
+
+    assert parse_range("0.5,1,2", "alpha") == ([0.5, 1.0, 2.0], True)
+    assert parse_range("1:2:3", "alpha") == ([1.0, 1.5, 2.0], True)
+    assert parse_range("0.25", "alpha") == ([0.25], False)

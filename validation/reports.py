@@ -84,7 +84,8 @@ def capacity_figure(rep, alpha_theory, path):
         if rep.extrapolated:
             a0, se = rep.extrapolated
             xs = np.linspace(0, inv.max() * 1.05, 50)
-            slope = np.polyfit(inv, [r.crossing for r in ok], 1)[0] if len(ok) > 1 else 0.0
+            slope = np.polyfit(inv, [r.crossing for r in ok], 1, w=[1 / r.crossing_error for r in ok])[0] \
+                if len(ok) > 1 else 0.0      # the weighted fit of extrapolate_1_over_n
             bx.errorbar([0], [a0], [se], fmt="s", capsize=2, color="C3", label="1/N -> 0")
             bx.plot(xs, a0 + slope * xs, color="C3", lw=0.8)
         bx.axhline(alpha_theory, color="k", ls="--", lw=1)
