@@ -1,6 +1,6 @@
 """Capacity from simulation (THEORY.md section 4): the fraction of random samples a trainer
 stores against alpha at several N, the crossing alpha_N where half are stored, and its
-extrapolation in 1/N, to compare with E3.
+extrapolation to N -> oo in 1/N and in N^-1/2 (`extrapolation`), to compare with E3.
 
 The crossing is the maximum-likelihood fit of a probit step to the binomial counts at
 each N, P(stored) = Phi((alpha_N - alpha) / width_N), with its standard error from the
@@ -20,7 +20,8 @@ import numpy as np
 from scipy import optimize, special
 
 from .disco_sgd import disco_sgd
-from .extrapolation import extrapolate_1_over_n
+from .constraint import targets, targets_alpha_rs
+from .extrapolation import extrapolate, width_exponent
 from .max_margin import max_margin, random_sample
 from .permutation_mc import T0, anneal
 from .sweep import grid, run_sweep, select
@@ -103,6 +104,7 @@ class CapacityRow:
     crossing: float | None
     crossing_error: float | None
     width: float | None
+    e3_targets: float | None = None     # E3 of the N target values (distribution-constrained trainers)
 
     @property
     def fractions(self):
@@ -116,7 +118,9 @@ class CapacityReport:
     trainer: str
     sweeps: int
     rows: list
-    extrapolated: tuple | None      # (alpha_c, se) at 1/N -> 0
+    extrapolated: object            # Extrapolation in 1/N (or None)
+    extrapolated_sqrt: object       # Extrapolation in N^-1/2 (or None)
+    width_exponent: float | None    # b of width ~ N^-b
     seconds: float                  # summed over samples
 
     def to_dict(self):
@@ -137,13 +141,17 @@ def report_from_records(records, template, ns, alphas):
         m = [cnt[(n, x)][1] for x in a]
         fit = probit_crossing(a, k, m) if a else None
         rows.append(CapacityRow(int(n), a, k, m, *(fit if fit else (None, None, None))))
+    if template["trainer"] != "qp":
+        for r in rows:
+            r.e3_targets = targets_alpha_rs(targets(template["prior"], r.n), template["kappa"])
     ok = [r for r in rows if r.crossing is not None and np.isfinite(r.crossing_error)]
-    extrap = None
-    if len(ok) >= 2:
-        extrap = extrapolate_1_over_n([r.n for r in ok], [r.crossing for r in ok], [r.crossing_error for r in ok])
+    ext = {}
+    for power in (1.0, 0.5):
+        ext[power] = extrapolate([r.n for r in ok], [r.crossing for r in ok], [r.crossing_error for r in ok],
+                                 power) if len(ok) >= 2 else None
     secs = float(sum(r["result"].get("seconds", 0.0) for r in recs))
-    return CapacityReport(template["prior"], template["kappa"], template["trainer"], template["sweeps"], rows, extrap,
-                          secs)
+    return CapacityReport(template["prior"], template["kappa"], template["trainer"], template["sweeps"], rows,
+                          ext[1.0], ext[0.5], width_exponent([r.n for r in ok], [r.width for r in ok]), secs)
 
 
 def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=20000, kappa=0.0,

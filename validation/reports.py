@@ -39,19 +39,24 @@ def render(header, rows, fmt="markdown"):
 # ---------------------------------------------------------------- capacity
 def capacity_table(rep, alpha_theory, fmt="markdown"):
     header = ["prior", "kappa", "trainer", "sweeps", "N", "samples/alpha", "alpha_c (simulation)", "SE", "step width",
-              "alpha_c (E3)", "deviation / SE"]
+              "E3 of the N targets", "alpha_c (E3)", "deviation / SE"]
     sweeps = str(rep.sweeps) if rep.trainer != "qp" else ""
     rows = []
     for r in rep.rows:
         m = max(r.total) if r.total else 0
         rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, str(r.n), str(m), _fmt(r.crossing),
-                     _fmt(r.crossing_error), _fmt(r.width), f"{alpha_theory:.6f}",
+                     _fmt(r.crossing_error), _fmt(r.width), _fmt(r.e3_targets), f"{alpha_theory:.6f}",
                      _fmt(_dev(r.crossing, alpha_theory, r.crossing_error), "dev")])
-    if rep.extrapolated:
-        a, se = rep.extrapolated
-        rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, "1/N -> 0", "", _fmt(a), _fmt(se), "",
-                     f"{alpha_theory:.6f}", _fmt(_dev(a, alpha_theory, se), "dev")])
-    return render(header, rows, fmt)
+    for label, ext in (("1/N -> 0", rep.extrapolated), ("N^-1/2 -> 0", rep.extrapolated_sqrt)):
+        if ext:
+            rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, label, "", _fmt(ext.value), _fmt(ext.se),
+                         "", "", f"{alpha_theory:.6f}", _fmt(_dev(ext.value, alpha_theory, ext.se), "dev")])
+    text = render(header, rows, fmt)
+    if fmt == "markdown" and rep.width_exponent is not None:
+        text += (f"\nstep width ~ N^-{rep.width_exponent:.2f} (finite-size scaling: the crossing shifts like the "
+                 f"width); chi^2 of the fits: 1/N {rep.extrapolated.chi2:.2f}, N^-1/2 "
+                 f"{rep.extrapolated_sqrt.chi2:.2f} ({rep.extrapolated.points - 2} dof)\n")
+    return text
 
 
 def capacity_figure(rep, alpha_theory, path):
@@ -80,20 +85,20 @@ def capacity_figure(rep, alpha_theory, path):
     ok = [r for r in rep.rows if r.crossing is not None]
     if ok:
         inv = np.array([1 / r.n for r in ok])
-        bx.errorbar(inv, [r.crossing for r in ok], [r.crossing_error for r in ok], fmt="o", capsize=2, color="C0")
-        if rep.extrapolated:
-            a0, se = rep.extrapolated
-            xs = np.linspace(0, inv.max() * 1.05, 50)
-            slope = np.polyfit(inv, [r.crossing for r in ok], 1, w=[1 / r.crossing_error for r in ok])[0] \
-                if len(ok) > 1 else 0.0      # the weighted fit of extrapolate_1_over_n
-            bx.errorbar([0], [a0], [se], fmt="s", capsize=2, color="C3", label="1/N -> 0")
-            bx.plot(xs, a0 + slope * xs, color="C3", lw=0.8)
+        bx.errorbar(inv, [r.crossing for r in ok], [r.crossing_error for r in ok], fmt="o", capsize=2, color="C0",
+                    label="crossing")
+        if any(r.e3_targets for r in ok):
+            bx.plot(inv, [r.e3_targets for r in ok], "x", color="0.4", label="E3 of the N targets")
+        xs = np.linspace(0, inv.max() * 1.05, 100)
+        for ext, c, lab in ((rep.extrapolated, "C3", "1/N"), (rep.extrapolated_sqrt, "C2", "N^-1/2")):
+            if ext:
+                bx.errorbar([0], [ext.value], [ext.se], fmt="s", capsize=2, color=c, label=f"{lab} -> 0")
+                bx.plot(xs, ext.value + ext.slope * xs ** ext.power, color=c, lw=0.8)
         bx.axhline(alpha_theory, color="k", ls="--", lw=1)
         bx.set_xlabel("1/N")
         bx.set_ylabel(r"crossing $\alpha_N$")
         bx.set_xlim(left=-0.002)
-        if rep.extrapolated:
-            bx.legend(fontsize=8)
+        bx.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
