@@ -329,8 +329,6 @@ def cmd_validate(args):
             for st in students:
                 if st not in ("spherical", "sign"):
                     parse_prior(st)
-                if args.rule == "gibbs" and st == "sign":
-                    raise UsageError("no Gibbs sampler for the sign-constrained student yet (spherical or a prior spec)")
             reps, ths = [], []
             for st in students:
                 reps.append(simulate_teacher_student(args.teacher, st, args.rule, ns, alphas, args.samples, args.out,

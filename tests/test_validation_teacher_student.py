@@ -55,3 +55,26 @@ def test_lognormal_constrained_students_match_theory(tmp_path):
                                  sweeps=10000, progress=False).rows[0]
     tm = _theory(spec, spec, "max-margin", 1.0)
     assert abs(m.eps_g - tm.eps_g) < 3 * m.eps_se, (m.eps_g, m.eps_se, tm.eps_g)
+
+
+def test_sign_constrained_gibbs_sampler_matches_theory(tmp_path):
+    """Gibbs learning of a w >= 0 student (coordinate Gibbs sampler on cone x orthant) against
+    the truncated-Gaussian RS solution, lognormal teacher, alpha = 1, N = 100 and 200."""
+    rep = simulate_teacher_student("lognormal:sigma=1", "sign", "gibbs", [100, 200], [1.0], 12,
+                                   str(tmp_path / "s.jsonl"), sweeps=400, progress=False)
+    th = _theory("lognormal:sigma=1", "sign", "gibbs", 1.0)
+    for r in rep.rows:
+        assert abs(r.R - th.R) < 3 * r.R_se, (r.n, r.R, r.R_se, th.R)
+
+
+def test_sign_student_version_space_ends_for_a_signed_teacher():
+    """A Gaussian teacher's labels stop being separable with w >= 0 where the max margin of
+    the sign-constrained student reaches 0 (E8: alpha = 1.3477); Gibbs reports the empty
+    version space beyond."""
+    from scipy import optimize
+
+    a_end = optimize.brentq(lambda a: _theory("gaussian", "sign", "max-margin", a).kappa, 1.0, 2.0, xtol=1e-8)
+    assert abs(a_end - 1.34767) < 1e-4
+    pts = replica.teacher_student("gaussian", "sign", "gibbs", [1.0, 2.0])
+    assert 0 < pts[0].R < 1 and pts[0].q < 0.95
+    assert np.isnan(pts[1].R) and "version space empty" in pts[1].branch

@@ -57,10 +57,12 @@ def _truncnorm(a, b):
 
 
 @numba.njit(cache=True)
-def _coordinate_sweeps(at, w, w0, sweeps, burn, seed):
-    """at[i] = (y_m x_mi / sqrt(N))_m; w strictly inside the cone.  Each sweep redraws every
-    coordinate, in a random order, from its exact conditional law.  Returns the final w
-    and the overlaps w.w0/(|w||w0|) after each sweep from `burn` on."""
+def _coordinate_sweeps(at, w, w0, sweeps, burn, nonneg, seed):
+    """at[i] = (y_m x_mi / sqrt(N))_m; w strictly inside the cone (and w >= 0 if nonneg:
+    the orthant is a cone too, so the sign-constrained version space is sampled the same
+    way).  Each sweep redraws every coordinate, in a random order, from its exact
+    conditional law.  Returns the final w and the overlaps w.w0/(|w||w0|) after each sweep
+    from `burn` on."""
     np.random.seed(seed)
     n, p_ = at.shape
     w = w.copy()
@@ -72,7 +74,7 @@ def _coordinate_sweeps(at, w, w0, sweeps, burn, seed):
     out = np.empty(max(sweeps - burn, 0))
     for s in range(sweeps):
         for i in np.random.permutation(n):
-            lo, hi = -np.inf, np.inf
+            lo, hi = (-w[i], np.inf) if nonneg else (-np.inf, np.inf)
             for m in range(p_):
                 c = at[i, m]
                 if c > 0.0:
@@ -103,18 +105,20 @@ class GibbsResult:
     w: np.ndarray        # final weights, rescaled to |w|^2 = N
 
 
-def spherical_gibbs(x, y, w_start, w0, sweeps=2000, burn=None, rng=None) -> GibbsResult:
-    """Gibbs sampling of the spherical version space from an interior point w_start (for
-    teacher labels the teacher itself, or a max-margin solution); the first half of the
-    sweeps is discarded by default."""
+def spherical_gibbs(x, y, w_start, w0, sweeps=2000, burn=None, sign=False, rng=None) -> GibbsResult:
+    """Gibbs sampling of the spherical version space (sign=True: of its part with w >= 0)
+    from an interior point w_start (for teacher labels the teacher itself when admissible,
+    or a max-margin solution); the first half of the sweeps is discarded by default."""
     p_, n = x.shape
     at = np.ascontiguousarray(((y[:, None] * x) / np.sqrt(n)).T)
     w_start = np.asarray(w_start, float)
     if (at.T @ w_start).min() <= 0:
         raise ValueError("w_start is not strictly inside the version space")
+    if sign and w_start.min() < 0:
+        raise ValueError("w_start has negative weights (sign-constrained sampling)")
     burn = sweeps // 2 if burn is None else burn
     rng = np.random.default_rng(rng)
-    w, trace = _coordinate_sweeps(at, w_start, np.asarray(w0, float), int(sweeps), int(burn),
+    w, trace = _coordinate_sweeps(at, w_start, np.asarray(w0, float), int(sweeps), int(burn), bool(sign),
                                   int(rng.integers(2 ** 31)))
     nb = 10
     means = np.array([b.mean() for b in np.array_split(trace, nb)]) if len(trace) >= nb else trace

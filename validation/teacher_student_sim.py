@@ -9,7 +9,8 @@ against the clean teacher).
 Students and trainers:
 - max-margin: "spherical" / "sign" by QP (exact), any prior spec by ratcheted swap
   annealing (`permutation_mc.max_margin`, a lower bound on the margin);
-- gibbs: "spherical" by Gibbs sampling of the version space (`gibbs_sampler`), any prior
+- gibbs: "spherical" and "sign" by Gibbs sampling of the version space (`gibbs_sampler`;
+  the teacher itself, or the sign-constrained QP solution, as the start), any prior
   spec by the zero-temperature swap walk (`permutation_mc.version_space_walk`) started
   from an annealed solution.
 """
@@ -56,8 +57,16 @@ def student_task(task):
             r = swap_max_margin(x, y, student, sweeps=sweeps, t0=task.get("t0", T0_RATCHET), rng=task["seed"])
             w, out["kappa"] = r.w, r.min_margin
     elif rule == "gibbs":
-        if student == "spherical":
-            r = spherical_gibbs(x, y, w0, w0, sweeps=sweeps, rng=task["seed"])
+        if student in ("spherical", "sign"):
+            sign = student == "sign"
+            start = w0
+            if sign and w0.min() < 0:
+                start = qp_max_margin(x, y, sign_constrained=True).w
+                if start is None:
+                    return {"R": None, "eps_g": None, "error": "not separable with w >= 0",
+                            "seconds": round(time.time() - t0, 4)}
+                start = np.maximum(start, 0.0) + 1e-9   # strictly inside: the QP has exact zeros
+            r = spherical_gibbs(x, y, start, w0, sweeps=sweeps, sign=sign, rng=task["seed"])
             out["R_chain_se"] = r.R_se
             R = r.R
         else:
