@@ -5,7 +5,7 @@ import numpy as np
 from scipy import special
 
 from validation.capacity_sim import probit_crossing, simulate_capacity
-from validation.sweep import load, run_sweep
+from replica.sweep import load, run_sweep
 
 
 def _square(task):

@@ -24,7 +24,7 @@ from .constraint import targets, targets_alpha_rs
 from .extrapolation import extrapolate, width_exponent
 from .max_margin import max_margin, random_sample
 from .permutation_mc import T0, anneal
-from .sweep import grid, run_sweep, select
+from replica.sweep import grid, run_sweep, select
 
 TRAINERS = ("qp", "permutation", "disco")
 

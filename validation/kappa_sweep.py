@@ -24,7 +24,7 @@ from solvers.capacity import gardner_I_np
 from .extrapolation import extrapolate_1_over_n
 from .max_margin import max_margin as qp_max_margin, random_sample
 from .permutation_mc import T0_RATCHET, max_margin as swap_max_margin
-from .sweep import grid, run_sweep, select
+from replica.sweep import grid, run_sweep, select
 
 TRAINERS = ("qp", "permutation")
 

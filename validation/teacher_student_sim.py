@@ -26,7 +26,7 @@ from .extrapolation import extrapolate_1_over_n
 from .gibbs_sampler import spherical_gibbs
 from .max_margin import max_margin as qp_max_margin
 from .permutation_mc import T0, T0_RATCHET, anneal, max_margin as swap_max_margin, version_space_walk
-from .sweep import grid, run_sweep, select
+from replica.sweep import grid, run_sweep, select
 
 RULES = ("max-margin", "gibbs")
 
@@ -68,6 +68,8 @@ def student_task(task):
                 start = np.maximum(start, 0.0) + 1e-9   # strictly inside: the QP has exact zeros
             r = spherical_gibbs(x, y, start, w0, sweeps=sweeps, sign=sign, rng=task["seed"])
             out["R_chain_se"] = r.R_se
+            half = len(r.trace) // 2      # equilibration check: no drift between the two halves
+            out["R_drift"] = float(r.trace[half:].mean() - r.trace[:half].mean()) if half else None
             R = r.R
         else:
             tg = targets(student, task["n"])
