@@ -13,6 +13,7 @@ import sys
 import warnings
 
 import mpmath as mp
+import numpy as np
 
 from .capacity import capacity, check_kappa, curve, curve_mp
 from .priors import PriorError, describe_families, prior as parse_prior
@@ -337,7 +338,10 @@ def cmd_validate(args):
                 ths.append({float(p.alpha): p.eps_g for p in teacher_student(args.teacher, st, args.rule, alphas)})
             _emit(reports.ts_table(reps, ths, args.format), args)
             if args.figure:
-                reports.ts_figure(reps, ths, args.figure)
+                fine = list(np.linspace(min(alphas), max(alphas), 25)) if len(alphas) > 1 else alphas
+                dense = [{float(p.alpha): p.eps_g for p in teacher_student(args.teacher, st, args.rule, fine)}
+                         for st in students]
+                reports.ts_figure(reps, ths, args.figure, dense)
     finally:
         ex.shutdown()
     if args.format == "markdown":

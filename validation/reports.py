@@ -168,8 +168,9 @@ def ts_table(reports, theories, fmt="markdown"):
     return render(header, rows, fmt)
 
 
-def ts_figure(reports, theories, path):
-    """Several students on one plot: reports and theories ({alpha: eps_g}) in pairs."""
+def ts_figure(reports, theories, path, dense=None):
+    """Several students on one plot: reports and theories ({alpha: eps_g}) in pairs; `dense`:
+    optional theory curves on a fine alpha grid, one {alpha: eps_g} per student."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -177,8 +178,9 @@ def ts_figure(reports, theories, path):
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for k, (rep, th) in enumerate(zip(reports, theories)):
         c = f"C{k}"
-        al = sorted(th)
-        ax.plot(al, [th[a] for a in al], "-", color=c, lw=1, label=f"{rep.student}, {rep.rule} (theory)")
+        curve = dense[k] if dense else th
+        al = sorted(curve)
+        ax.plot(al, [curve[a] for a in al], "-", color=c, lw=1, label=f"{rep.student}, {rep.rule} (theory)")
         nmax = max(r.n for r in rep.rows)
         big = [r for r in rep.rows if r.n == nmax]
         ax.errorbar([r.alpha for r in big], [r.eps_g for r in big], [r.eps_se for r in big], fmt="o", ms=3,

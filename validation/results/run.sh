@@ -29,5 +29,8 @@ cap capacity_disco_lognormal --prior lognormal:sigma=1 --trainer disco --n 100 -
 ts() { local name=$1; shift; $V teacher-student "$@" --out "$name.jsonl" --table "$name.md" --figure "$name.png" --quiet; }
 ts ts_maxmargin_gaussian  --teacher gaussian --student spherical --n 50,100,200 --alpha 0.5,1,2,4 --samples 32
 ts ts_maxmargin_lognormal --teacher lognormal:sigma=1 --student spherical --student sign --student lognormal:sigma=1 --n 50,100,200 --alpha 0.5,1,2,4 --samples 24 --sweeps 10000
-ts ts_gibbs_gaussian      --teacher gaussian --student spherical --rule gibbs --n 50,100,200 --alpha 0.5,1,2,4 --samples 32 --sweeps 400
+ts ts_gibbs_gaussian      --teacher gaussian --student spherical --rule gibbs --n 50,100,200 --alpha 0.5,1,2,4 --samples 32 --sweeps 2000
 ts ts_gibbs_lognormal     --teacher lognormal:sigma=1 --student lognormal:sigma=1 --rule gibbs --n 50,100,200 --alpha 0.5,1,2 --samples 16 --sweeps 1000
+ts ts_gibbs_sign_lognormal --teacher lognormal:sigma=1 --student sign --rule gibbs --n 50,100,200 --alpha 0.5,1,2,4 --samples 24 --sweeps 2000
+# the optimal student prior at small alpha (theory: sigma_S = 0.417 at alpha = 0.1, eps_g 0.2788 against 0.3063 matched)
+ts ts_maxmargin_optimal   --teacher lognormal:sigma=1 --student lognormal:sigma=1 --student lognormal:sigma=0.417 --n 100,200,400 --alpha 0.1 --samples 64 --sweeps 10000
