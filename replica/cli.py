@@ -1,4 +1,4 @@
-"""Command line: `replica capacity`, `replica curve`, `replica priors`.
+"""Command line: `replica capacity`, `replica curve`, `replica priors`, `replica geometry` (...).
 
 Bad input (prior specs, ranges, precision) prints one line `replica: error: ...` and exits
 with status 2; no tracebacks for user errors.
@@ -361,6 +361,9 @@ def build_parser():
     va.add_argument("--out", default="validation_capacity.jsonl", help="JSONL record file (resumable)")
     va.add_argument("--quiet", action="store_true", help="no progress line")
     va.set_defaults(func=cmd_validate)
+    from .geometry.cli import add_parser as add_geometry
+
+    add_geometry(sub)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
     pr.add_argument("spec", nargs="?", help="a prior spec to describe")
     pr.set_defaults(func=cmd_priors)
