@@ -72,7 +72,8 @@ def cmd_predict(args):
     if r.closed_form:
         print(f"density after learning (closed form; m, s, mu_0, sigma_0 as above):\n  p(w) = {r.density}")
     else:
-        print("density after learning: no closed form; numerical push-forward (float64 tables, ~1e-9)")
+        err = f", estimated error {r.table_error:.1e}" if r.table_error is not None else ""
+        print(f"density after learning: no closed form; numerical push-forward (float64 tables{err})")
     print(f"after learning: mean {r.mean:.6g}, std {r.std:.6g}")
     print("quantiles: " + ", ".join(f"{k}: {v:.5g}" for k, v in r.quantiles.items()))
     if r.comparison is not None:

@@ -61,6 +61,7 @@ class Prediction:
     closed_form: bool
     density: str | None       # sympy text of p_after(w) with the parameters as symbols
     density_latex: str | None
+    table_error: float | None  # estimated CDF-integral error of the float64 tables (no closed form)
     mean: float
     std: float
     quantiles: dict
@@ -123,5 +124,6 @@ def predict(potential, init, dual_std=None, dual_mean=0.0, reaction=0.0, alpha=N
         qq = qq_points(weights, part.np_ppf)
     return Prediction(pot.spec, init_spec, spec, float(dual_mean), float(dual_std), float(reaction), source,
                       der.closed, der.text() if der.closed else None,
-                      der.latex() if der.closed else None, m1, math.sqrt(max(m2 - m1 * m1, 0.0)),
+                      der.latex() if der.closed else None,
+                      float(part.precision_floor) if hasattr(part, "precision_floor") else None, m1, math.sqrt(max(m2 - m1 * m1, 0.0)),
                       {f"{q:g}": float(v) for q, v in zip(QUANTILES, qs)}, comp, qq)
