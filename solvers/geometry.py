@@ -99,7 +99,8 @@ def law_nodes(values=(), probs=(), masses=(), part_ppfs=(), n_z=Z_COUNT):
     pz /= pz.sum()
     uz = special.ndtr(z)
     for c, f in zip(masses, part_ppfs):
-        u_list.append(np.asarray(f(uz), dtype=float))
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # ppf(1) = inf: dropped below
+            u_list.append(np.asarray(f(uz), dtype=float))
         p_list.append(float(c) * pz)
     u, p = np.concatenate(u_list), np.concatenate(p_list)
     keep = np.isfinite(u) & (p > 0)

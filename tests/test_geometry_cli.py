@@ -5,16 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from replica.cli import main
-
-
-def run(capsys, *argv):
-    try:
-        rc = main(list(argv))
-    except SystemExit as exc:
-        rc = exc.code
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from test_cli import run  # (rc, stdout, stderr) of replica.cli.main
 
 
 def test_predict_json_and_text(capsys):

@@ -125,6 +125,7 @@ def test_geometry_prior_spec_round_trip_and_errors():
     assert isinstance(p.parts[0], DualGaussianLaw) and abs(float(p.parts[0].sigma) - np.sqrt(1.25)) < 1e-15
     for spec, fragment in [
         ("geometry:potential=entropic,init=gaussian,dual_std=0.3", "outside the domain"),
+        ("geometry:potential=entropic,init=rectified,dual_std=0.3", "outside the domain"),  # an atom at w = 0
         ("geometry:potential=entropic,init=lognormal", "geometry needs"),
         ("geometry:potential=euclidean,init=gaussian,dual_std=-1", "dual_std must be > 0"),
         ("geometry:potential=nosuch,init=gaussian,dual_std=1", "unknown potential"),

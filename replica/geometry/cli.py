@@ -209,11 +209,7 @@ def _check_specs(args):
     from .potentials import potential
 
     pot = potential(args.potential)
-    init = parse_prior(args.init)
-    if getattr(init, "groups", None):
-        raise PriorError("the initial law must be a single prior, not groups")
-    lo, hi = init.support
-    pot.check_support(lo, hi, what="initial")
+    pot.check_prior(parse_prior(args.init))
     if args.teacher:
         parse_prior(args.teacher)
     if args.loss not in ("hinge", "hinge2", "logistic"):

@@ -197,10 +197,7 @@ def after_learning(pot, init: Prior, dual_std, dual_mean=0, reaction=0, spec=Non
     """The prior of the weights after learning: closed form (DualGaussianLaw) when the
     initial dual is Gaussian and c = 0, the general GeometryLaw otherwise."""
     pot = make_potential(pot)
-    if getattr(init, "groups", None):
-        raise PriorError("the initial law of a geometry prior must be a single prior, not groups")
-    lo, hi = init.support
-    pot.check_support(lo, hi, what="initial")
+    pot.check_prior(init)
     s, m, c = mp.mpf(dual_std), mp.mpf(dual_mean), mp.mpf(reaction)
     if not s > 0:
         raise PriorError(f"dual_std must be > 0, got {mp.nstr(s, 6)}")

@@ -95,10 +95,15 @@ class Potential:
         w = np.asarray(w, dtype=float)
         return (w > self.lo) & (w < self.hi)
 
-    def check_support(self, lo, hi, what="init"):
-        """PriorError unless [lo, hi] (a law's support) lies in the closure of the domain with
-        zero mass on an open end (a continuous law touching 0 is fine for the entropic potential)."""
-        if float(lo) < self.lo or float(hi) > self.hi:
+    def check_prior(self, prior, what="initial"):
+        """PriorError unless the law lies in the domain: its support within the closure of
+        (lo, hi) and no atom on an end (a continuous law may touch an end, e.g. a lognormal
+        at 0 for the entropic potential: it has no mass there)."""
+        if getattr(prior, "groups", None):
+            raise PriorError(f"the {what} law must be a single prior, not groups")
+        lo, hi = prior.support
+        atoms = [float(v) for v in getattr(prior, "values", ())]
+        if float(lo) < self.lo or float(hi) > self.hi or any(not self.lo < v < self.hi for v in atoms):
             raise PriorError(f"{what} weights range over [{float(lo):g}, {float(hi):g}], outside the domain "
                              f"({self.lo:g}, {self.hi:g}) of the {self.spec} potential")
 

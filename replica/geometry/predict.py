@@ -93,9 +93,7 @@ def predict(potential, init, dual_std=None, dual_mean=0.0, reaction=0.0, alpha=N
     pot = make_potential(potential)
     init_spec = init if isinstance(init, str) else init.spec
     init_prior = parse_prior(init_spec) if isinstance(init, str) else init
-    if getattr(init_prior, "groups", None):
-        raise PriorError("the initial law must be a single prior, not groups")
-    pot.check_support(*init_prior.support, what="initial")
+    pot.check_prior(init_prior)
     if alpha is not None:
         if dual_std is not None:
             raise PriorError("give either --dual-std or --alpha (small-alpha theory), not both")
