@@ -1,4 +1,6 @@
-"""Command line: `replica capacity`, `replica curve`, `replica priors`, `replica geometry` (...).
+"""Command line: `replica capacity`, `replica curve`, `replica priors`, `replica derive`, `check`,
+`teacher-student`, `validate`; `phase-diagram`, `table` and `reproduce` live in `cli_diagrams`,
+`geometry` in `replica.geometry.cli`.
 
 Bad input (prior specs, ranges, precision) prints one line `replica: error: ...` and exits
 with status 2; no tracebacks for user errors.
@@ -13,7 +15,7 @@ import warnings
 
 import mpmath as mp
 
-from .capacity import capacity, curve, curve_mp
+from .capacity import capacity, check_kappa, curve, curve_mp
 from .priors import PriorError, describe_families, prior as parse_prior
 
 CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
@@ -37,11 +39,12 @@ class UsageError(Exception):
 
 
 def parse_range(text: str, name: str, lo_ok=0.0):
-    """'0.5' -> [0.5]; 'a:b:n' -> n evenly spaced values from a to b inclusive."""
+    """'0.5' -> [0.5]; 'a:b:n' -> n evenly spaced values from a to b inclusive;
+    'a,b,c' -> those values."""
     parts = text.split(":")
     try:
         if len(parts) == 1:
-            vals = [float(parts[0])]
+            vals = [float(v) for v in parts[0].split(",")]
         elif len(parts) == 3:
             a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
             if n < 1 or n > 100000:
@@ -50,11 +53,11 @@ def parse_range(text: str, name: str, lo_ok=0.0):
         else:
             raise ValueError
     except ValueError:
-        raise UsageError(f"{name} must be a number or start:stop:count, got '{text}'") from None
+        raise UsageError(f"{name} must be a number, a list a,b,c or start:stop:count, got '{text}'") from None
     for v in vals:
         if not math.isfinite(v) or v < lo_ok:
             raise UsageError(f"{name} must be finite and >= {lo_ok:g}, got {v:g}")
-    return vals, len(parts) == 3
+    return vals, len(vals) > 1 or len(parts) == 3
 
 
 def _kappa_values(text):
@@ -245,32 +248,103 @@ def cmd_teacher_student(args):
         print(f"transition: {tr['type']} at alpha = {tr['alpha']:.8f}")
 
 
-def cmd_validate(args):
-    from validation.capacity_sim import simulate_capacity
-
-    from .capacity import capacity as theory
-
-    ns = [int(v) for v in args.n.split(",")]
+def _sizes(text):
+    try:
+        ns = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--n takes comma-separated integers, e.g. 50,100,200; got '{text}'") from None
     if any(n < 5 or n > 5000 for n in ns):
         raise UsageError("--n takes sizes between 5 and 5000, e.g. 50,100,200")
-    alphas, _ = parse_range(args.alpha, "alpha")
-    trainer = "qp" if args.prior in ("gaussian", "sign") else "permutation"
-    rows, extrap = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
-                                     sweeps=args.sweeps, progress=not args.quiet)
-    alpha_c = float(theory("rectified" if args.prior == "sign" else args.prior, 0, dps=15).alpha_c)
-    print(f"| prior | trainer | N | alpha_c (simulation) | alpha_c (E3, N -> oo) | deviation / SE |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        if r["crossing"] is None:
-            print(f"| {args.prior} | {trainer} | {r['n']} | no crossing in the alpha range | {alpha_c:.6f} | |")
-            continue
-        dev = (r["crossing"] - alpha_c) / r["crossing_error"] if r["crossing_error"] else float("nan")
-        print(f"| {args.prior} | {trainer} | {r['n']} | {r['crossing']:.4f} +- {r['crossing_error']:.4f} "
-              f"| {alpha_c:.6f} | {dev:+.2f} |")
-    if extrap:
-        dev = (extrap[0] - alpha_c) / extrap[1]
-        print(f"| {args.prior} | {trainer} | 1/N -> 0 | {extrap[0]:.4f} +- {extrap[1]:.4f} | {alpha_c:.6f} | {dev:+.2f} |")
-    print(f"records: {args.out} (resumable; rerun the same command to add or reuse samples)")
+    return ns
+
+
+def _executor(workers):
+    import concurrent.futures as cf
+    import os
+
+    if workers is not None and not 1 <= workers <= 256:
+        raise UsageError("--workers must be between 1 and 256")
+    return cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+
+
+def _emit(text, args):
+    print(text, end="")
+    if args.table:
+        with open(args.table, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def cmd_validate(args):
+    from validation import reports
+
+    if args.samples < 2 or args.samples > 100000:
+        raise UsageError("--samples must be between 2 and 100000")
+    if args.sweeps < 1:
+        raise UsageError("--sweeps must be >= 1")
+    ns = _sizes(args.n)
+    alphas, _ = parse_range(args.alpha, "alpha", lo_ok=1e-9)
+    ex = _executor(args.workers)
+    progress = not args.quiet
+    try:
+        if args.what == "capacity":
+            from validation.capacity_sim import simulate_capacity
+
+            if not args.prior:
+                raise UsageError("validate capacity needs --prior")
+            trainer = args.trainer or ("qp" if args.prior in ("gaussian", "sign") else "permutation")
+            if trainer == "qp" and args.prior not in ("gaussian", "sign"):
+                raise UsageError("--trainer qp covers --prior gaussian (spherical) and sign only")
+            if args.prior != "sign":
+                parse_prior(args.prior)
+            kappa = float(check_kappa(args.kappa))
+            rep = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
+                                    sweeps=args.sweeps, kappa=kappa, executor=ex, progress=progress)
+            alpha_c = float(capacity("rectified" if args.prior == "sign" else args.prior, args.kappa, dps=15).alpha_c)
+            _emit(reports.capacity_table(rep, alpha_c, args.format), args)
+            if args.figure:
+                reports.capacity_figure(rep, alpha_c, args.figure)
+        elif args.what == "kappa":
+            from validation.kappa_sweep import simulate_kappa, theory_kappa
+
+            if not args.prior:
+                raise UsageError("validate kappa needs --prior")
+            if args.prior != "sign":
+                parse_prior(args.prior)
+            try:
+                theory_kappa(alphas[0], args.prior)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            rep = simulate_kappa(args.prior, ns, alphas, args.samples, args.out, trainer=args.trainer,
+                                 sweeps=args.sweeps, executor=ex, progress=progress)
+            _emit(reports.kappa_table(rep, args.format), args)
+            if args.figure:
+                reports.kappa_figure(rep, args.figure, lambda a: theory_kappa(a, args.prior))
+        else:
+            from validation.teacher_student_sim import simulate_teacher_student
+
+            from .teacher_student import teacher_student
+
+            if not args.teacher:
+                raise UsageError("validate teacher-student needs --teacher")
+            parse_prior(args.teacher)
+            students = args.student or ["spherical"]
+            for st in students:
+                if st not in ("spherical", "sign"):
+                    parse_prior(st)
+            reps, ths = [], []
+            for st in students:
+                reps.append(simulate_teacher_student(args.teacher, st, args.rule, ns, alphas, args.samples, args.out,
+                                                     sweeps=args.sweeps, executor=ex, progress=progress))
+                ths.append({float(p.alpha): p.eps_g for p in teacher_student(args.teacher, st, args.rule, alphas)})
+            _emit(reports.ts_table(reps, ths, args.format), args)
+            if args.figure:
+                reports.ts_figure(reps, ths, args.figure)
+    finally:
+        ex.shutdown()
+    if args.format == "markdown":
+        print(f"records: {args.out} (resumable: rerun the same command to reuse finished samples)")
+        if args.figure:
+            print(f"figure: {args.figure}")
 
 
 def build_parser():
@@ -347,22 +421,56 @@ def build_parser():
                      help="max-margin eps_g of spherical, sign-constrained, teacher-matched and optimal students side by side")
     tsp.add_argument("--json", action="store_true", help="print JSON")
     tsp.set_defaults(func=cmd_teacher_student)
-    va = sub.add_parser("validate", help="Monte Carlo validation of the theory (capacity)",
-                        description="Capacity from simulation: the fraction of random samples stored against "
-                                    "alpha at several N, the crossing per N and its 1/N extrapolation, next to E3. "
-                                    "gaussian/sign use the QP max-margin trainer, other priors permutation "
-                                    "Monte Carlo (a heuristic: it may stop short of capacity).")
-    va.add_argument("what", choices=["capacity"])
-    va.add_argument("--prior", required=True, help="gaussian, sign, or a prior spec")
+    va = sub.add_parser("validate", help="Monte Carlo validation of the theory (capacity, kappa*, teacher-student)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description="Train perceptrons on random samples and compare with the theory.\n"
+                                    "  capacity         fraction of samples stored vs alpha at each N, the crossing "
+                                    "(probit fit)\n                   and its 1/N extrapolation, against E3\n"
+                                    "  kappa            max margin kappa*(alpha) per N and its 1/N extrapolation, "
+                                    "against E3\n"
+                                    "  teacher-student  eps_g and R of a student trained on a teacher's labels, "
+                                    "against E5-E8\n"
+                                    "Trainers: qp = exact max-margin QP (gaussian = spherical weights, sign = w >= 0);"
+                                    "\npermutation = swap-move annealing, the weight distribution kept exactly "
+                                    "(a heuristic:\nit may stop short of capacity; compare two --sweeps values); "
+                                    "disco = DisCo-SGD\n(the paper's algorithm; --sweeps = gradient steps). "
+                                    "Gibbs students: Gibbs sampling of the\nversion space (spherical) or a "
+                                    "zero-temperature swap walk (prior spec).\n"
+                                    "Records are appended to --out as samples finish, with seeds, settings and "
+                                    "package versions;\nrerunning the same command resumes.",
+                        epilog="examples:\n"
+                               "  replica validate capacity --prior lognormal:sigma=1 --n 50,100,200 "
+                               "--alpha 0.55:0.9:8 --samples 48\n"
+                               "  replica validate kappa --prior sign --n 40,80,160 --alpha 0.25:1:4 --samples 24\n"
+                               "  replica validate teacher-student --teacher lognormal:sigma=1 "
+                               "--student lognormal:sigma=1 --alpha 1:4:4")
+    va.add_argument("what", choices=["capacity", "kappa", "teacher-student"])
+    va.add_argument("--prior", help="capacity/kappa: gaussian (spherical), sign (w >= 0), or a prior spec")
+    va.add_argument("--teacher", help="teacher-student: the teacher's prior spec")
+    va.add_argument("--student", action="append", help="teacher-student: spherical | sign | a prior spec "
+                                                        "(distribution-constrained); repeat for several students "
+                                                        "(one table, one figure); default spherical")
+    va.add_argument("--kappa", default="0", help="capacity: store every pattern with margin >= kappa (default 0); "
+                                                 "the crossing at kappa is a point of the line kappa*(alpha)")
+    va.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin", help="teacher-student rule")
+    va.add_argument("--trainer", choices=["qp", "permutation", "disco"],
+                    help="default: qp for gaussian/sign, permutation otherwise")
     va.add_argument("--n", default="50,100", help="comma-separated sizes N (default 50,100)")
-    va.add_argument("--alpha", default="0.4:1.0:7", help="alpha grid start:stop:count")
-    va.add_argument("--samples", type=int, default=16, help="samples per (N, alpha)")
-    va.add_argument("--sweeps", type=int, default=400, help="annealing sweeps (permutation MC)")
-    va.add_argument("--out", default="validation_capacity.jsonl", help="JSONL record file (resumable)")
+    va.add_argument("--alpha", default="0.4:1.0:7", help="alpha grid start:stop:count (default 0.4:1.0:7)")
+    va.add_argument("--samples", type=int, default=16, help="samples per (N, alpha) (default 16)")
+    va.add_argument("--sweeps", type=int, default=20000,
+                    help="annealing sweeps / DisCo steps / Gibbs sweeps (default 20000)")
+    va.add_argument("--out", default="validation_records.jsonl", help="JSONL record file (resumable)")
+    va.add_argument("--format", choices=["markdown", "csv"], default="markdown", help="table format")
+    va.add_argument("--table", help="also write the table to this file")
+    va.add_argument("--figure", help="write a figure (.png or .pdf)")
+    va.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     va.add_argument("--quiet", action="store_true", help="no progress line")
     va.set_defaults(func=cmd_validate)
+    from .cli_diagrams import add_parsers as add_diagram_parsers
     from .geometry.cli import add_parser as add_geometry
 
+    add_diagram_parsers(sub)
     add_geometry(sub)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
     pr.add_argument("spec", nargs="?", help="a prior spec to describe")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 
@@ -166,9 +167,21 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
         return _gibbs_constrained(pt, student, alphas, channel)
     if rule == "gibbs" and student == "sign":
         m_t = measures_of(pt, 64)[0]
-        start = (0.3, 0.3)
-        for a in alphas:
-            q, R, qh, rh, f = ts.gibbs_sign(a, m_t.w, m_t.p, start=start, **channel)
+        # the alpha -> 0 point: the half-normal student, q = (E|z|)^2 = 2/pi, R = sqrt(2/pi) E w0
+        # (a start at R > q could send qhat negative for a teacher with E w0 = 0)
+        q0 = 2 / np.pi
+        start = (q0, min(np.sqrt(q0) * float(m_t.p @ m_t.w), 0.99 * np.sqrt(q0)))
+        for a in sorted(alphas):
+            try:
+                q, R, qh, rh, f = ts.gibbs_sign(a, m_t.w, m_t.p, start=start, **channel)
+            except ts.VersionSpaceEmpty:
+                out.append(TSPoint(a, math.nan, 1.0, math.nan, None, None,
+                                   "version space empty (q -> 1): the labels are not separable with w >= 0", 0.0))
+                continue
+            except ArithmeticError as exc:      # critical slowing down just before the end
+                warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
+                out.append(TSPoint(a, math.nan, math.nan, math.nan, None, None, f"not converged: {exc}", math.nan))
+                continue
             start = (q, R)
             out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
                                "gibbs (sign-constrained student, norm fixed)", 0.0))

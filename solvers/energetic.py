@@ -37,7 +37,10 @@ def mp_energetic_terms(q, kappa):
     sq, s1 = mp.sqrt(q), mp.sqrt(1 - q)
     kink = kappa / sq if q > 0 else mp.mpf(0)
     width = s1 / sq if q > 0 else mp.mpf(1)
-    pts = [-mp.inf, kink - 8 * width, kink, kink + 8 * width, mp.inf] if q > 0 else [-mp.inf, 0, mp.inf]
+    # breakpoints inside |t| <= 40 only: a kink far out (kappa/sqrt(q) at small q) must not
+    # stretch the panels over the Gaussian bump (mp.quad then returns 0)
+    inner = [kink - 8 * width, kink, kink + 8 * width] if q > 0 else []
+    pts = [-mp.inf] + sorted({mp.mpf(0)} | {p for p in inner if abs(p) < 40}) + [mp.inf]
 
     def u(t):
         return (kappa - sq * t) / s1

@@ -129,6 +129,10 @@ def graded_panels(center: float, width: float, reach: float = 12.0, order: int =
     size doubles away from the kink on both sides out to |t| = reach; Gauss-Hermite
     alone cannot resolve a kink of width sqrt(1 - q)."""
     width = max(min(width, 1.0), 1e-12)
+    # a kink beyond the range (kappa / sqrt(q) at small q) is no kink there: without the
+    # clip the doubling panels would be ~|center| wide over [-reach, reach] (an integral
+    # of 0 at q = 1e-12, kappa = 0.7, seen in the AT scan of the binary prior)
+    center = float(np.clip(center, -reach, reach))
     edges = [0.0]
     h = width
     while edges[-1] < reach + abs(center):

@@ -353,9 +353,15 @@ def gibbs_energetic_terms(q, R, h=1e-6, beta=np.inf, noise=0.0, flip=0.0):
         outer = flip + (1 - 2 * flip) * H(-r * t / np.sqrt(qq - r * r))
         return 2 * w @ (outer * log_inner)
     g = ge(q, R)
-    dq = (ge(q + h, R) - ge(q - h, R)) / (2 * h)
+    hq = min(h, 0.5 * (1.0 - q))           # stay inside q < 1 near the version space's end
+    dq = (ge(q + hq, R) - ge(q - hq, R)) / (2 * hq)
     dr = (ge(q, R + h) - ge(q, R - h)) / (2 * h)
     return g, dq, dr
+
+
+class VersionSpaceEmpty(ArithmeticError):
+    """q -> 1 in Gibbs learning: the student family cannot fit the teacher's labels beyond
+    this alpha (zero temperature, noise-free): the version space is empty."""
 
 
 def gibbs_spherical_general(alpha, start=(0.3, 0.3), damping=0.5, tol=1e-11, maxiter=5000, **channel):
@@ -426,32 +432,61 @@ def gibbs_sign(alpha, w0, p0, start=(0.3, 0.3), damping=0.5, tol=1e-10, maxiter=
     """Gibbs learning with w >= 0 and E w^2 = 1 (E5 with lambda = -a w^2/2 on the half-line).
     Z(z, w0) = int_0^oo exp(-A w^2/2 + b w) dw = sqrt(2 pi / A) e^{b^2/(2A)} Phi(b/sqrt(A)),
     b = sqrt(qhat) z + Rhat w0, A = a + qhat fixed by the norm E <w^2> = 1.
-    Returns (q, R, qhat, Rhat, f) with f relative to its alpha = 0 value."""
+    Damped fixed-point iteration, then (if it has not converged: critical slowing down as
+    the version space closes, q -> 1) scipy's hybrid Powell root of the same map.
+    Returns (q, R, qhat, Rhat, f) with f relative to its alpha = 0 value; VersionSpaceEmpty
+    when q -> 1 (the labels are not separable with w >= 0)."""
     z, zw = gauss_hermite(Z_NODES)
     weff = (zw[:, None] * p0[None, :]).ravel()
     w0eff = np.broadcast_to(w0, (len(z), len(w0))).ravel()
-    q, R = start
-    for _ in range(maxiter):
+
+    def update(q, R):
+        if q > 1 - 1e-9:
+            raise VersionSpaceEmpty(f"q -> 1 at alpha = {alpha:g}: no w >= 0 fits the teacher's labels")
         _, dq, dr = gibbs_energetic_terms(q, R, **channel)
         qh, rh = -2 * alpha * dq, alpha * dr
+        if not (np.isfinite(qh) and qh > 0):
+            raise VersionSpaceEmpty(f"q -> 1 at alpha = {alpha:g}: no w >= 0 fits the teacher's labels")
         b = (np.sqrt(qh) * z[:, None] + rh * w0[None, :]).ravel()
 
         def norm_gap(log_a):
             mean, var = _truncated_moments(b, np.exp(log_a))
             return weff @ (var + mean ** 2) - 1.0
 
-        A = np.exp(optimize.brentq(norm_gap, -20.0, 20.0, xtol=1e-14))
+        hi = max(20.0, np.log(qh) + 20.0)      # A = a + qhat grows with qhat as q -> 1
+        try:
+            A = np.exp(optimize.brentq(norm_gap, -20.0, hi, xtol=1e-14))
+        except ValueError:
+            if q > 0.99:
+                raise VersionSpaceEmpty(f"q -> 1 at alpha = {alpha:g}: no w >= 0 fits the teacher's labels") from None
+            raise
         mean, _ = _truncated_moments(b, A)
-        q_new, r_new = weff @ mean ** 2, weff @ (mean * w0eff)
+        return weff @ mean ** 2, weff @ (mean * w0eff), (qh, rh, A, b)
+
+    def result(q, R, extra):
+        qh, rh, A, b = extra
+        c = b / np.sqrt(A)
+        log_z = 0.5 * np.log(2 * np.pi / A) + b * b / (2 * A) + special.log_ndtr(c)
+        f = (A - qh) / 2 + qh * q / 2 - rh * R + weff @ log_z + alpha * gibbs_energetic_terms(q, R, **channel)[0]
+        f0 = 0.5 + 0.5 * np.log(2 * np.pi) - np.log(2.0)  # alpha = 0: A = 1, half-normal
+        return q, R, qh, rh, f - f0
+
+    q, R = start
+    for _ in range(maxiter):
+        q_new, r_new, extra = update(q, R)
         if abs(q_new - q) < tol and abs(r_new - R) < tol:
-            c = b / np.sqrt(A)
-            log_z = 0.5 * np.log(2 * np.pi / A) + b * b / (2 * A) + special.log_ndtr(c)
-            f = (A - qh) / 2 + qh * q / 2 - rh * R + weff @ log_z + alpha * gibbs_energetic_terms(q, R, **channel)[0]
-            f0 = 0.5 + 0.5 * np.log(2 * np.pi) - np.log(2.0)  # alpha = 0: A = 1, half-normal
-            return q_new, r_new, qh, rh, f - f0
+            return result(q_new, r_new, extra)
         q = (1 - damping) * q + damping * min(q_new, 1 - 1e-12)
         R = min((1 - damping) * R + damping * r_new, np.sqrt(q) * (1 - 1e-12))
-    raise ArithmeticError(f"sign-constrained Gibbs fixed point not converged at alpha={alpha}")
+    # fixed point in u = log(1 - q) (keeps q < 1) and R
+    sol = optimize.root(lambda v: np.array(update(1 - np.exp(v[0]), v[1])[:2]) - [1 - np.exp(v[0]), v[1]],
+                        [np.log(1 - q), R], method="hybr", tol=1e-13)
+    if sol.success:
+        q, R = 1 - np.exp(sol.x[0]), sol.x[1]
+        q_new, r_new, extra = update(q, R)
+        if abs(q_new - q) < 1e-9 and abs(r_new - R) < 1e-9:
+            return result(q_new, r_new, extra)
+    raise ArithmeticError(f"sign-constrained Gibbs fixed point not converged at alpha={alpha} (q={q:.6g}, R={R:.6g})")
 
 
 # ---------------------------------------------------------------- Gibbs, soft-prior (Bayesian) student

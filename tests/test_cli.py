@@ -82,7 +82,37 @@ def test_console_script_help():
 def test_validate_capacity_cli(tmp_path, capsys):
     out = tmp_path / "v.jsonl"
     rc, text, _ = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "20", "--alpha", "1.2:2.8:5",
-                      "--samples", "8", "--out", str(out), "--quiet")
-    assert rc == 0 and "| gaussian | qp | 20 |" in text and out.exists()
+                      "--samples", "8", "--out", str(out), "--quiet", "--workers", "1",
+                      "--figure", str(tmp_path / "c.png"), "--table", str(tmp_path / "c.md"))
+    assert rc == 0 and "| gaussian | 0 | qp |" in text and out.exists() and (tmp_path / "c.png").stat().st_size > 1000
+    assert (tmp_path / "c.md").read_text() in text
     rc, _, err = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "2")
     assert rc == 2 and "--n" in err
+    rc, _, err = run(capsys, "validate", "capacity", "--prior", "lognormal:sigma=1", "--trainer", "qp")
+    assert rc == 2 and "qp" in err
+    rc, _, err = run(capsys, "validate", "capacity", "--prior", "nosuch")
+    assert rc == 2 and "nosuch" in err
+
+
+def test_validate_kappa_and_teacher_student_cli(tmp_path, capsys):
+    rc, text, _ = run(capsys, "validate", "kappa", "--prior", "sign", "--n", "20,30", "--alpha", "0.5", "--samples",
+                      "4", "--out", str(tmp_path / "k.jsonl"), "--quiet", "--workers", "1", "--format", "csv")
+    lines = text.strip().splitlines()
+    assert rc == 0 and lines[0].startswith("prior,trainer,alpha,N") and len(lines) == 4   # 2 sizes + 1/N -> 0
+    rc, text, _ = run(capsys, "validate", "teacher-student", "--teacher", "gaussian", "--student", "spherical",
+                      "--student", "sign", "--n", "20", "--alpha", "1", "--samples", "3", "--out",
+                      str(tmp_path / "t.jsonl"), "--quiet", "--workers", "1", "--figure", str(tmp_path / "t.png"))
+    assert rc == 0 and "| gaussian | spherical | max-margin | 1 | 20 | 3 |" in text
+    assert "| gaussian | sign | max-margin | 1 | 20 | 3 |" in text and text.count("| teacher |") == 1
+    rc, _, err = run(capsys, "validate", "kappa", "--prior", "binary", "--n", "20")
+    assert rc == 2 and "discrete" in err
+    rc, _, err = run(capsys, "validate", "teacher-student", "--n", "20")
+    assert rc == 2 and "--teacher" in err
+
+
+def test_value_lists():
+    from replica.cli import parse_range
+
+    assert parse_range("0.5,1,2", "alpha") == ([0.5, 1.0, 2.0], True)
+    assert parse_range("1:2:3", "alpha") == ([1.0, 1.5, 2.0], True)
+    assert parse_range("0.25", "alpha") == ([0.25], False)

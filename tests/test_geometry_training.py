@@ -14,7 +14,7 @@ from scipy import stats
 
 from solvers.geometry import ks_critical
 from validation.mirror_descent import evaluate, mirror_descent, sweep, train
-from validation.sweep import load
+from replica.sweep import load
 
 N, ALPHA, KAPPA = 2000, 0.1, 1.0
 

@@ -128,3 +128,21 @@ def test_high_precision_curve_for_atoms():
     assert hp.q_error < 1e-19 and hp.entropy_error < 1e-19
     with pytest.raises(ValueError, match="atoms"):
         replica.curve_mp("gaussian", 0, [0.5], dps=20)
+
+
+@pytest.mark.parametrize("q", [1e-14, 1e-8, 1e-4])
+def test_energetic_terms_at_small_q_with_margin(q):
+    """At q -> 0, u = kappa for every t: G_E = log H(kappa), J = g(kappa)^2,
+    K = [g (g - kappa)]^2.  (Both paths once returned 0 here: the kink kappa/sqrt(q) lay far
+    outside the Gaussian range and stretched the panels; the binary prior's AT scan at
+    kappa = 0.7 then failed with NaN.)"""
+    from solvers.energetic import energetic_terms, mp_energetic_terms
+    from solvers.gaussian import g_ratio, log_H
+
+    for kappa in (0.3, 0.7, 2.0):
+        g = float(g_ratio(np.array(kappa)))
+        ref = np.array([float(log_H(np.array(kappa))), g * g, (g * (g - kappa)) ** 2])
+        tol = 3 * np.sqrt(q) * (1 + kappa) ** 2         # the O(sqrt(q)) drift from q = 0
+        assert np.allclose(energetic_terms(q, kappa), ref, rtol=tol, atol=0)
+        with mp.workdps(20):
+            assert np.allclose([float(x) for x in mp_energetic_terms(q, kappa)], ref, rtol=tol, atol=0)

@@ -1,71 +1,170 @@
-"""Capacity from simulation: the fraction of random samples a trainer can store, against
-alpha at several N, the crossing (fraction 1/2) per N and its 1/N extrapolation."""
+"""Capacity from simulation (THEORY.md section 4): the fraction of random samples a trainer
+stores against alpha at several N, the crossing alpha_N where half are stored, and its
+extrapolation to N -> oo in 1/N and in N^-1/2 (`extrapolation`), to compare with E3.
+
+The crossing is the maximum-likelihood fit of a probit step to the binomial counts at
+each N, P(stored) = Phi((alpha_N - alpha) / width_N), with its standard error from the
+inverse Hessian of the log-likelihood: all alphas contribute, not just the two around 1/2.
+
+Trainers: "qp" (exact max-margin by a QP: spherical weights, or w >= 0 for "sign"),
+"permutation" (swap-move annealing, the distribution kept exactly: a heuristic whose
+failures may be the trainer's; run with two schedule lengths to see whether the
+crossing still moves), "disco" (DisCo-SGD, the paper's algorithm).
+"""
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import numpy as np
+from scipy import optimize, special
 
-import replica
-
-from .extrapolation import extrapolate_1_over_n
+from .disco_sgd import disco_sgd
+from .constraint import targets, targets_alpha_rs
+from .extrapolation import extrapolate, width_exponent
 from .max_margin import max_margin, random_sample
-from .permutation_mc import anneal
-from .sweep import run_sweep
+from .permutation_mc import T0, anneal
+from replica.sweep import grid, run_sweep, select
 
-TRAINERS = ("qp", "permutation")
+TRAINERS = ("qp", "permutation", "disco")
 
 
 def capacity_task(task):
-    """One sample: {"prior", "n", "alpha", "seed", "trainer", "sweeps"} -> {"stored": bool}."""
+    """One sample: {"prior", "kappa", "n", "alpha", "seed", "trainer", "sweeps"} -> {"stored", ...}:
+    stored = every pattern has margin >= kappa.  prior "gaussian" with trainer "qp" is the
+    spherical perceptron, "sign" the sign-constrained one."""
+    t0 = time.time()
     x, y = random_sample(task["n"], task["alpha"], np.random.default_rng(task["seed"]))
-    if task["trainer"] == "qp":
-        sign = task["prior"] == "sign"
-        return {"stored": max_margin(x, y, sign_constrained=sign).kappa is not None}
-    prior = replica.prior(task["prior"])
-    return {"stored": bool(anneal(x, y, prior, sweeps=task.get("sweeps", 400), rng=task["seed"]).success)}
-
-
-def fractions(records):
-    """{(n, alpha): (fraction, standard error, count)}."""
-    by = {}
-    for r in records:
-        k = (r["task"]["n"], r["task"]["alpha"])
-        by.setdefault(k, []).append(r["result"]["stored"])
-    out = {}
-    for k, v in by.items():
-        f = float(np.mean(v))
-        out[k] = (f, float(np.sqrt(max(f * (1 - f), 0.25 / len(v)) / len(v))), len(v))
+    trainer, kappa = task["trainer"], task["kappa"]
+    if trainer == "qp":
+        r = max_margin(x, y, sign_constrained=task["prior"] == "sign")
+        out = {"stored": bool(r.kappa is not None and r.kappa >= kappa), "max_margin": r.kappa}
+    elif trainer == "permutation":
+        r = anneal(x, y, task["prior"], kappa=kappa, sweeps=task["sweeps"], t0=task.get("t0", T0), rng=task["seed"])
+        out = {"stored": r.success, "energy": r.energy, "sweeps_run": r.sweeps}
+    elif trainer == "disco":
+        r = disco_sgd(x, y, task["prior"], kappa=kappa, steps=task["sweeps"], rng=task["seed"])
+        out = {"stored": r.success, "min_margin": r.min_margin, "steps_run": r.steps}
+    else:
+        raise ValueError(f"unknown trainer '{trainer}' (one of {', '.join(TRAINERS)})")
+    out["seconds"] = round(time.time() - t0, 4)
     return out
 
 
-def crossing(alphas, fracs, ses):
-    """alpha where the stored fraction falls through 1/2 (linear interpolation) and its error
-    from the fraction's standard error over the local slope."""
-    a, f, s = map(np.asarray, (alphas, fracs, ses))
-    idx = np.flatnonzero((f[:-1] >= 0.5) & (f[1:] < 0.5))
-    if len(idx) == 0:
-        return None, None
-    i = idx[0]
-    slope = (f[i + 1] - f[i]) / (a[i + 1] - a[i])
-    a_c = a[i] + (0.5 - f[i]) / slope
-    return float(a_c), float(np.hypot(s[i], s[i + 1]) / abs(slope))
+def counts(records):
+    """{(n, alpha): (stored, total)}."""
+    by = {}
+    for r in records:
+        k = (r["task"]["n"], r["task"]["alpha"])
+        s, t = by.get(k, (0, 0))
+        by[k] = (s + int(bool(r["result"]["stored"])), t + 1)
+    return by
 
 
-def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=400, executor=None,
-                      progress=True):
-    tasks = [{"prior": prior, "n": int(n), "alpha": float(a), "seed": int(s), "trainer": trainer, "sweeps": sweeps}
-             for n in ns for a in alphas for s in range(samples)]
-    records = [r for r in run_sweep(capacity_task, tasks, path, executor, progress)
-               if r["task"]["prior"] == prior and r["task"]["trainer"] == trainer]
-    fr = fractions(records)
+def probit_crossing(alphas, stored, total):
+    """ML fit of P(stored) = Phi((a_c - alpha)/width): (a_c, se, width) or None when the
+    data do not bracket the step (all stored or none stored)."""
+    a, k, m = (np.asarray(v, float) for v in (alphas, stored, total))
+    f = k / m
+    if f.max() < 0.5 or f.min() > 0.5:
+        return None
+
+    def nll(th):
+        p = special.ndtr((th[0] - a) / np.exp(th[1]))
+        p = np.clip(p, 1e-12, 1 - 1e-12)
+        return -(k * np.log(p) + (m - k) * np.log1p(-p)).sum()
+
+    span = a.max() - a.min()
+    guess = [float(np.interp(0.5, f[::-1], a[::-1])) if np.all(np.diff(f) <= 0) else float(np.median(a)),
+             np.log(span / 4 + 1e-12)]
+    res = optimize.minimize(nll, guess, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+    th = res.x
+    # observed information by central differences
+    eps = np.array([1e-4 * max(span, 1e-3), 1e-3])
+    hess = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            e_i, e_j = np.eye(2)[i] * eps[i], np.eye(2)[j] * eps[j]
+            hess[i, j] = (nll(th + e_i + e_j) - nll(th + e_i - e_j) - nll(th - e_i + e_j) + nll(th - e_i - e_j)) \
+                / (4 * eps[i] * eps[j])
+    try:
+        cov = np.linalg.inv(hess)
+        se = float(np.sqrt(cov[0, 0])) if cov[0, 0] > 0 else float("inf")
+    except np.linalg.LinAlgError:
+        se = float("inf")
+    return float(th[0]), se, float(np.exp(th[1]))
+
+
+@dataclasses.dataclass
+class CapacityRow:
+    n: int
+    alphas: list
+    stored: list
+    total: list
+    crossing: float | None
+    crossing_error: float | None
+    width: float | None
+    e3_targets: float | None = None     # E3 of the N target values (distribution-constrained trainers)
+
+    @property
+    def fractions(self):
+        return [s / t for s, t in zip(self.stored, self.total)]
+
+
+@dataclasses.dataclass
+class CapacityReport:
+    prior: str
+    kappa: float
+    trainer: str
+    sweeps: int
+    rows: list
+    extrapolated: object            # Extrapolation in 1/N (or None)
+    extrapolated_sqrt: object       # Extrapolation in N^-1/2 (or None)
+    width_exponent: float | None    # b of width ~ N^-b
+    seconds: float                  # summed over samples
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        for r, row in zip(d["rows"], self.rows):
+            r["fractions"] = row.fractions
+        return d
+
+
+def report_from_records(records, template, ns, alphas):
+    """The report of the records whose task matches `template` (every field but n, alpha, seed)."""
+    recs = select(records, template)
+    cnt = counts(recs)
     rows = []
     for n in ns:
-        vals = [fr[(n, float(a))] for a in alphas]
-        a_c, err = crossing(alphas, [v[0] for v in vals], [v[1] for v in vals])
-        rows.append({"n": n, "alphas": list(map(float, alphas)), "fractions": [v[0] for v in vals],
-                     "errors": [v[1] for v in vals], "crossing": a_c, "crossing_error": err})
-    ok = [r for r in rows if r["crossing"] is not None and r["crossing_error"]]
-    extrap = None
-    if len(ok) >= 2:
-        extrap = extrapolate_1_over_n([r["n"] for r in ok], [r["crossing"] for r in ok],
-                                      [r["crossing_error"] for r in ok])
-    return rows, extrap
+        a = [float(x) for x in alphas if (n, float(x)) in cnt]
+        k = [cnt[(n, x)][0] for x in a]
+        m = [cnt[(n, x)][1] for x in a]
+        fit = probit_crossing(a, k, m) if a else None
+        rows.append(CapacityRow(int(n), a, k, m, *(fit if fit else (None, None, None))))
+    if template["trainer"] != "qp":
+        for r in rows:
+            r.e3_targets = targets_alpha_rs(targets(template["prior"], r.n), template["kappa"])
+    ok = [r for r in rows if r.crossing is not None and np.isfinite(r.crossing_error)]
+    ext = {}
+    for power in (1.0, 0.5):
+        ext[power] = extrapolate([r.n for r in ok], [r.crossing for r in ok], [r.crossing_error for r in ok],
+                                 power) if len(ok) >= 2 else None
+    secs = float(sum(r["result"].get("seconds", 0.0) for r in recs))
+    return CapacityReport(template["prior"], template["kappa"], template["trainer"], template["sweeps"], rows,
+                          ext[1.0], ext[0.5], width_exponent([r.n for r in ok], [r.width for r in ok]), secs)
+
+
+def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=20000, kappa=0.0,
+                      executor=None, progress=True) -> CapacityReport:
+    """Run (or resume from `path`) samples x N x alpha and report the crossings.  At kappa > 0
+    the crossing alpha_N(kappa) is a point of the max-margin line kappa*(alpha) (the median
+    of the per-sample max margin at alpha_N is kappa)."""
+    if trainer not in TRAINERS:
+        raise ValueError(f"unknown trainer '{trainer}' (one of {', '.join(TRAINERS)})")
+    template = {"prior": prior, "kappa": float(kappa), "trainer": trainer, "sweeps": int(sweeps)}
+    if trainer == "permutation":      # the schedule is part of the record
+        template["t0"] = T0
+    alphas = grid(alphas)
+    tasks = [dict(template, n=int(n), alpha=a, seed=int(s)) for n in ns for a in alphas for s in range(samples)]
+    records = run_sweep(capacity_task, tasks, path, executor, progress)
+    return report_from_records(records, template, ns, alphas)

@@ -4,7 +4,7 @@ Alternates (i) a full-batch gradient step on the logistic loss log(1 + exp(-beta
 with a trainable inverse scale beta (the norm is fixed by the constraint), step eta1; and
 (ii) a partial optimal-transport projection w <- w + eta2 (w_hat - w), where
 w_hat_i = F^{-1}((rank_i - 1/2)/N) gives each weight the target quantile of its rank (the
-1-D OT map is a sort, so no OT library is needed here).  Success is judged after a full
+1-D OT map is a sort; `validation.constraint`; groups are projected separately).  Success is judged after a full
 projection: every pattern stored with margin >= kappa.  A heuristic: it can stop short of
 the capacity, and the report says by how much.
 """
@@ -14,18 +14,7 @@ import dataclasses
 
 import numpy as np
 
-
-def target_weights(prior, n):
-    """The N target quantiles of the prior rescaled to unit second moment."""
-    w = np.asarray(prior.np_ppf((np.arange(n) + 0.5) / n), dtype=float)
-    return w / np.sqrt(np.mean(w ** 2))
-
-
-def project(w, targets_sorted):
-    """Full 1-D OT projection: the weight of rank r gets the r-th target."""
-    out = np.empty_like(w)
-    out[np.argsort(w, kind="stable")] = targets_sorted
-    return out
+from .constraint import Targets, targets
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,11 +25,11 @@ class DiscoResult:
     w: np.ndarray
 
 
-def disco_sgd(x, y, prior, kappa=0.0, eta1=2.0, eta2=0.05, eta_beta=0.5, steps=3000, check_every=25, rng=None):
+def disco_sgd(x, y, constraint, kappa=0.0, eta1=2.0, eta2=0.05, eta_beta=0.5, steps=3000, check_every=25, rng=None):
     p_, n = x.shape
     rng = np.random.default_rng(rng)
-    targets = np.sort(target_weights(prior, n))
-    w = project(rng.standard_normal(n), targets)
+    tg = constraint if isinstance(constraint, Targets) else targets(constraint, n)
+    w = tg.project(rng.standard_normal(n))
     beta = 4.0
     yx = (y[:, None] * x) / np.sqrt(n)
     best = -np.inf
@@ -51,12 +40,12 @@ def disco_sgd(x, y, prior, kappa=0.0, eta1=2.0, eta2=0.05, eta_beta=0.5, steps=3
         grad_b = -(s * m).mean()
         w = w - eta1 * np.sqrt(n) * grad_w          # weights are O(1) each, gradients O(1/sqrt(N))
         beta = max(beta - eta_beta * grad_b, 0.1)
-        w = w + eta2 * (project(w, targets) - w)
+        w = w + eta2 * (tg.project(w) - w)
         if t % check_every == 0:
-            wp = project(w, targets)
+            wp = tg.project(w)
             mm = float((yx @ wp).min())
             best = max(best, mm)
             if mm >= kappa:
                 return DiscoResult(True, t, mm, wp)
-    wp = project(w, targets)
+    wp = tg.project(w)
     return DiscoResult(False, steps, float((yx @ wp).min()), wp)

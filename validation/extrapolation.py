@@ -1,15 +1,53 @@
-"""Finite-size extrapolation: weighted least-squares line in 1/N, intercept with its error."""
+"""Finite-size extrapolation of simulated quantities to N -> oo.
+
+Weighted least squares of values = c0 + c1 N^-power (weights 1/SE^2).  Which power is
+right is a physics question, not a fitting one: under the one-parameter finite-size
+scaling ansatz P(stored) = f((alpha - alpha_c) N^{1/nu}) the crossing shifts like the step
+width, N^{-1/nu}, and the perceptron's widths scale as N^{-1/2} (measured in every
+capacity run here; `width_exponent` reports it), so the capacity reports give both the
+1/N and the N^{-1/2} intercepts.  Means of smooth observables (kappa*, eps_g) use 1/N.
+"""
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
 
-def extrapolate_1_over_n(ns, values, errors):
-    """Fit values = c0 + c1 / N with weights 1/errors^2; return (c0, standard error of c0)."""
-    x = 1.0 / np.asarray(ns, dtype=float)
+@dataclasses.dataclass(frozen=True)
+class Extrapolation:
+    value: float       # c0, the N -> oo intercept
+    se: float          # its standard error
+    slope: float       # c1
+    power: float
+    chi2: float        # of the fit (dof = points - 2)
+    points: int
+
+    def __iter__(self):          # (value, se) unpacking, as the reports use it
+        return iter((self.value, self.se))
+
+
+def extrapolate(ns, values, errors, power=1.0) -> Extrapolation:
+    x = np.asarray(ns, dtype=float) ** -power
     y = np.asarray(values, dtype=float)
     w = 1.0 / np.asarray(errors, dtype=float) ** 2
     a = np.vstack([np.ones_like(x), x]).T
     cov = np.linalg.inv(a.T @ (w[:, None] * a))
     coef = cov @ (a.T @ (w * y))
-    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+    chi2 = float(np.sum(w * (y - a @ coef) ** 2))
+    return Extrapolation(float(coef[0]), float(np.sqrt(cov[0, 0])), float(coef[1]), float(power), chi2, len(x))
+
+
+def extrapolate_1_over_n(ns, values, errors):
+    """values = c0 + c1 / N: (c0, standard error of c0)."""
+    e = extrapolate(ns, values, errors, 1.0)
+    return e.value, e.se
+
+
+def width_exponent(ns, widths):
+    """The exponent b of width ~ N^-b (least squares in log-log); None with < 2 sizes."""
+    ok = [(n, w) for n, w in zip(ns, widths) if w and w > 0]
+    if len(ok) < 2:
+        return None
+    n, w = map(np.asarray, zip(*ok))
+    return float(-np.polyfit(np.log(n), np.log(w), 1)[0])

@@ -16,7 +16,7 @@ Tasks: random labels (capacity setting; alpha = P/N) or labels of a teacher draw
 prior (y = sign(w_T.x)).  Initial weights are drawn from a prior in its own units; the
 patterns come from `validation.max_margin.random_sample`.  Everything is seeded by
 np.random.default_rng(seed), vectorised numpy; `sweep` runs many seeds through
-`validation.sweep.run_sweep` (resumable JSONL with versions).
+`replica.sweep.run_sweep` (resumable JSONL with versions).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from replica.geometry.theory import LAZY_LOSSES, lazy_dual
 from solvers.geometry import fit_dual_gaussian, paired_changes
 
 from .max_margin import random_sample
-from .sweep import run_sweep
+from replica.sweep import run_sweep
 
 LOSSES = ("hinge", "hinge2", "logistic")
 

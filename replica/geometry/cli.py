@@ -26,12 +26,9 @@ law of w_after is the push-forward of that dual law through (phi')^-1."""
 
 
 def _qq_plot(path, panels):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PriorError("--qq needs matplotlib: pip install -e '.[plot]'") from None
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), squeeze=False)
     for ax, (title, theo, sample) in zip(axes[0], panels):
         ax.plot(theo, sample, ".", ms=2)

@@ -46,7 +46,7 @@ class Continuous:
         """T(z) = F^{-1}(Phi(z)) by Newton on the nearer tail; closed forms override this."""
         target_low = mp_Phi(z) if z < 0 else None
         target_high = mp_H(z) if z >= 0 else None
-        w = mp.mpf(self.np_ppf(np.array([float(mp_Phi(z))]))[0])
+        w = mp.mpf(self.np_transport(np.array([float(z)]))[0])   # float start from the right tail
         for _ in range(100):
             if not (self.lo < w < self.hi):
                 w = (self.lo + self.hi) / 2 if (self.lo > -mp.inf and self.hi < mp.inf) else mp.mpf(0)
@@ -63,6 +63,21 @@ class Continuous:
     # -- float64
     def np_pdf(self, w):
         return np.array([float(self.pdf(mp.mpf(float(x)))) for x in np.atleast_1d(w)])
+
+    def np_isf(self, u):
+        """Upper-tail quantile F^{-1}(1 - u), float64.  Families override it where 1 - u
+        would round away the tail."""
+        return self.np_ppf(1 - np.asarray(u, dtype=float))
+
+    def np_transport(self, z):
+        """T(z) = F^{-1}(Phi(z)), float64, each side from its own tail (Phi(z) rounds to 1
+        beyond z ~ 8.3, where F^{-1}(Phi(z)) would be infinite)."""
+        z = np.asarray(z, dtype=float)
+        out = np.empty_like(z)
+        low = z < 0
+        out[low] = self.np_ppf(special.ndtr(z[low]))
+        out[~low] = self.np_isf(special.ndtr(-z[~low]))
+        return out
 
     def np_ppf(self, u):
         """Quantile function in float64.  Default: a monotone interpolant of the CDF
@@ -148,6 +163,12 @@ class ScaledContinuous(Continuous):
     def np_ppf(self, u):
         return float(self.s) * self.base.np_ppf(u)
 
+    def np_isf(self, u):
+        return float(self.s) * self.base.np_isf(u)
+
+    def np_transport(self, z):
+        return float(self.s) * self.base.np_transport(z)
+
 
 class NegatedContinuous(Continuous):
     """The law of -W (inhibitory synapses, negated mixture components)."""
@@ -178,6 +199,12 @@ class NegatedContinuous(Continuous):
 
     def np_ppf(self, u):
         return -self.base.np_ppf(1 - np.asarray(u))
+
+    def np_isf(self, u):
+        return -self.base.np_ppf(u)
+
+    def np_transport(self, z):
+        return -self.base.np_transport(-np.asarray(z, dtype=float))
 
 
 # ---------------------------------------------------------------- the prior

@@ -42,6 +42,12 @@ class Normal(Continuous):
     def np_ppf(self, u):
         return float(self.mean) + float(self.std) * special.ndtri(u)
 
+    def np_isf(self, u):
+        return float(self.mean) - float(self.std) * special.ndtri(u)
+
+    def np_transport(self, z):
+        return float(self.mean) + float(self.std) * np.asarray(z, dtype=float)
+
     def np_pdf(self, w):
         return stats.norm.pdf(w, float(self.mean), float(self.std))
 
@@ -72,6 +78,9 @@ class HalfNormal(Continuous):
 
     def np_ppf(self, u):
         return special.ndtri(0.5 + 0.5 * np.asarray(u))
+
+    def np_isf(self, u):
+        return -special.ndtri(0.5 * np.asarray(u))
 
     def np_pdf(self, w):
         return np.where(np.asarray(w) >= 0, 2 * stats.norm.pdf(w), 0.0)
@@ -104,6 +113,12 @@ class LogNormal(Continuous):
     def np_ppf(self, u):
         return np.exp(float(self.mu) + float(self.sigma) * special.ndtri(u))
 
+    def np_isf(self, u):
+        return np.exp(float(self.mu) - float(self.sigma) * special.ndtri(u))
+
+    def np_transport(self, z):
+        return np.exp(float(self.mu) + float(self.sigma) * np.asarray(z, dtype=float))
+
     def np_pdf(self, w):
         return stats.lognorm.pdf(w, float(self.sigma), scale=float(mp.exp(self.mu)))
 
@@ -133,6 +148,9 @@ class Uniform(Continuous):
 
     def np_ppf(self, u):
         return float(self.lo) + float(self.hi - self.lo) * np.asarray(u)
+
+    def np_isf(self, u):
+        return float(self.hi) - float(self.hi - self.lo) * np.asarray(u)
 
     def np_pdf(self, w):
         return stats.uniform.pdf(w, float(self.lo), float(self.hi - self.lo))
@@ -165,6 +183,9 @@ class Laplace(Continuous):
     def np_ppf(self, u):
         return stats.laplace.ppf(u, float(self.m), float(self.b))
 
+    def np_isf(self, u):
+        return stats.laplace.isf(u, float(self.m), float(self.b))
+
     def np_pdf(self, w):
         return stats.laplace.pdf(w, float(self.m), float(self.b))
 
@@ -195,6 +216,9 @@ class Exponential(Continuous):
     def np_ppf(self, u):
         return -np.log1p(-np.asarray(u)) / float(self.rate)
 
+    def np_isf(self, u):
+        return -np.log(np.asarray(u)) / float(self.rate)
+
     def np_pdf(self, w):
         return stats.expon.pdf(w, scale=1 / float(self.rate))
 
@@ -222,6 +246,9 @@ class Gamma(Continuous):
 
     def np_ppf(self, u):
         return stats.gamma.ppf(u, float(self.k), scale=float(self.theta))
+
+    def np_isf(self, u):
+        return stats.gamma.isf(u, float(self.k), scale=float(self.theta))
 
     def np_pdf(self, w):
         return stats.gamma.pdf(w, float(self.k), scale=float(self.theta))

@@ -1,5 +1,6 @@
-"""Resumable parallel sweeps: tasks run on any concurrent.futures-style executor (local
-processes by default; a dask.distributed Client has the same submit/as_completed shape),
+"""Resumable parallel sweeps: tasks run on any concurrent.futures executor (local processes
+by default; a dask.distributed Client is accepted as it is and used through its
+`get_executor()`, which returns concurrent.futures-compatible futures),
 results are appended to a JSONL file as they finish, and tasks already in the file are
 skipped, so an interrupted sweep resumes where it stopped.  Every record carries its task
 (seed, N, trainer settings) and the package versions."""
@@ -15,7 +16,7 @@ from importlib import metadata
 
 def versions():
     out = {"python": sys.version.split()[0]}
-    for pkg in ("replica", "numpy", "scipy", "mpmath", "clarabel"):
+    for pkg in ("replica", "numpy", "scipy", "mpmath", "clarabel", "numba"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -46,8 +47,11 @@ def load(path):
 
 def run_sweep(fn, tasks, path, executor=None, progress=True):
     """Run fn(task) -> dict for every task not yet in `path`; append {"task", "result",
-    "versions", "seconds"} records.  Returns all records of the file."""
+    "versions"} records.  Returns the records of `tasks` (the file may hold others: more
+    seeds, other sizes, other settings)."""
     todo = [t for t in tasks if task_key(t) not in done_keys(path)]
+    if hasattr(executor, "get_executor"):      # a dask.distributed Client
+        executor = executor.get_executor()
     own = executor is None
     if own:
         executor = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1) if len(todo) > 1 else None
@@ -73,4 +77,18 @@ def run_sweep(fn, tasks, path, executor=None, progress=True):
     finally:
         if own and executor is not None:
             executor.shutdown()
-    return load(path)
+    if not os.path.exists(path):
+        return []
+    wanted = {task_key(t) for t in tasks}
+    return [r for r in load(path) if task_key(r["task"]) in wanted]
+
+
+def select(records, template):
+    """The records whose task has every field of `template` with the same value."""
+    return [r for r in records if all(r["task"].get(k) == v for k, v in template.items())]
+
+
+def grid(values):
+    """Grid values as they are stored in task keys: 10 significant digits, so that
+    0.55 + 0.05 k from any range arithmetic finds the same records."""
+    return [float(f"{float(v):.10g}") for v in values]

@@ -1,0 +1,196 @@
+"""Theory-vs-simulation tables (Markdown, CSV) and figures (matplotlib, PNG/PDF) for the
+capacity, kappa*(alpha) and teacher-student reports.  Every table row carries the
+deviation from theory in standard errors, (simulation - theory) / SE."""
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+
+
+def _dev(value, theory, se):
+    if value is None or se is None or not np.isfinite(se) or se == 0:
+        return None
+    return (value - theory) / se
+
+
+def _fmt(v, digits=4):
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:+.2f}" if digits == "dev" else f"{v:.{digits}f}"
+    return str(v)
+
+
+def render(header, rows, fmt="markdown"):
+    """rows: lists of already formatted strings."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        wr = csv.writer(buf, lineterminator="\n")
+        wr.writerow(header)
+        wr.writerows(rows)
+        return buf.getvalue()
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- capacity
+def capacity_table(rep, alpha_theory, fmt="markdown"):
+    header = ["prior", "kappa", "trainer", "sweeps", "N", "samples/alpha", "alpha_c (simulation)", "SE", "step width",
+              "E3 of the N targets", "alpha_c (E3)", "deviation / SE"]
+    sweeps = str(rep.sweeps) if rep.trainer != "qp" else ""
+    rows = []
+    for r in rep.rows:
+        m = max(r.total) if r.total else 0
+        rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, str(r.n), str(m), _fmt(r.crossing),
+                     _fmt(r.crossing_error), _fmt(r.width), _fmt(r.e3_targets), f"{alpha_theory:.6f}",
+                     _fmt(_dev(r.crossing, alpha_theory, r.crossing_error), "dev")])
+    for label, ext in (("1/N -> 0", rep.extrapolated), ("N^-1/2 -> 0", rep.extrapolated_sqrt)):
+        if ext:
+            rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, label, "", _fmt(ext.value), _fmt(ext.se),
+                         "", "", f"{alpha_theory:.6f}", _fmt(_dev(ext.value, alpha_theory, ext.se), "dev")])
+    text = render(header, rows, fmt)
+    if fmt == "markdown" and rep.width_exponent is not None:
+        text += (f"\nstep width ~ N^-{rep.width_exponent:.2f} (finite-size scaling: the crossing shifts like the "
+                 f"width); chi^2 of the fits: 1/N {rep.extrapolated.chi2:.2f}, N^-1/2 "
+                 f"{rep.extrapolated_sqrt.chi2:.2f} ({rep.extrapolated.points - 2} dof)\n")
+    return text
+
+
+def capacity_figure(rep, alpha_theory, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import special
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    for r in rep.rows:
+        a = np.array(r.alphas)
+        f = np.array(r.fractions)
+        m = np.array(r.total)
+        err = np.sqrt(np.maximum(f * (1 - f), 0.25 / m) / m)
+        line = ax.errorbar(a, f, err, fmt="o", ms=4, capsize=2, label=f"N = {r.n}")
+        if r.crossing is not None:
+            aa = np.linspace(a.min(), a.max(), 200)
+            ax.plot(aa, special.ndtr((r.crossing - aa) / r.width), color=line[0].get_color(), lw=1)
+    ax.axvline(alpha_theory, color="k", ls="--", lw=1, label=f"E3: {alpha_theory:.4f}")
+    ax.axhline(0.5, color="0.7", lw=0.5)
+    ax.set_xlabel(r"$\alpha = P/N$")
+    ax.set_ylabel("fraction of samples stored")
+    ax.set_title(f"{rep.prior}, kappa = {rep.kappa:g} ({rep.trainer}"
+                 + (f", {rep.sweeps} sweeps)" if rep.trainer != "qp" else ")"), fontsize=9)
+    ax.legend(fontsize=8)
+    ok = [r for r in rep.rows if r.crossing is not None]
+    if ok:
+        inv = np.array([1 / r.n for r in ok])
+        bx.errorbar(inv, [r.crossing for r in ok], [r.crossing_error for r in ok], fmt="o", capsize=2, color="C0",
+                    label="crossing")
+        if any(r.e3_targets for r in ok):
+            bx.plot(inv, [r.e3_targets for r in ok], "x", color="0.4", label="E3 of the N targets")
+        xs = np.linspace(0, inv.max() * 1.05, 100)
+        for ext, c, lab in ((rep.extrapolated, "C3", "1/N"), (rep.extrapolated_sqrt, "C2", "N^-1/2")):
+            if ext:
+                bx.errorbar([0], [ext.value], [ext.se], fmt="s", capsize=2, color=c, label=f"{lab} -> 0")
+                bx.plot(xs, ext.value + ext.slope * xs ** ext.power, color=c, lw=0.8)
+        bx.axhline(alpha_theory, color="k", ls="--", lw=1)
+        bx.set_xlabel("1/N")
+        bx.set_ylabel(r"crossing $\alpha_N$")
+        bx.set_xlim(left=-0.002)
+        bx.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- kappa*(alpha)
+def kappa_table(rep, fmt="markdown"):
+    header = ["prior", "trainer", "alpha", "N", "samples", "kappa* (simulation)", "SE", "kappa_c (E3)", "deviation / SE"]
+    rows = []
+    for p in rep.points:
+        th = rep.theory[p.alpha]
+        rows.append([rep.prior, rep.trainer, f"{p.alpha:g}", str(p.n), f"{p.n_separable}/{p.n_samples}", _fmt(p.mean),
+                     _fmt(p.se), f"{th:.6f}", _fmt(_dev(p.mean, th, p.se), "dev")])
+    for a, (k, se) in rep.extrapolated.items():
+        th = rep.theory[a]
+        rows.append([rep.prior, rep.trainer, f"{a:g}", "1/N -> 0", "", _fmt(k), _fmt(se), f"{th:.6f}",
+                     _fmt(_dev(k, th, se), "dev")])
+    return render(header, rows, fmt)
+
+
+def kappa_figure(rep, path, theory_fn=None):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    ns = sorted({p.n for p in rep.points})
+    for n in ns:
+        pts = [p for p in rep.points if p.n == n]
+        ax.errorbar([p.alpha for p in pts], [p.mean for p in pts], [p.se for p in pts], fmt="o", ms=4, capsize=2,
+                    label=f"N = {n}")
+    if rep.extrapolated:
+        a = sorted(rep.extrapolated)
+        ax.errorbar(a, [rep.extrapolated[x][0] for x in a], [rep.extrapolated[x][1] for x in a], fmt="s", ms=4,
+                    capsize=2, color="C3", label="1/N -> 0")
+    al = sorted(rep.theory)
+    if theory_fn is not None and len(al) > 1:
+        aa = np.linspace(min(al), max(al), 100)
+        ax.plot(aa, [theory_fn(x) for x in aa], "k-", lw=1, label="E3")
+    else:
+        ax.plot(al, [rep.theory[x] for x in al], "k--", lw=1, label="E3")
+    ax.set_xlabel(r"$\alpha = P/N$")
+    ax.set_ylabel(r"max margin $\kappa^*$ (norm $|w|^2 = N$)")
+    ax.set_title(f"{rep.prior} ({rep.trainer})", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- teacher-student
+def ts_table(reports, theories, fmt="markdown"):
+    """One table for several students: reports and theories ({alpha: eps_g}) in pairs."""
+    header = ["teacher", "student", "rule", "alpha", "N", "samples", "eps_g (simulation)", "SE", "R", "SE(R)",
+              "eps_g (theory)", "deviation / SE"]
+    rows = []
+    for rep, theory in zip(reports, theories):
+        for r in rep.rows:
+            th = theory[r.alpha]
+            rows.append([rep.teacher, rep.student, rep.rule, f"{r.alpha:g}", str(r.n), str(r.samples), _fmt(r.eps_g),
+                         _fmt(r.eps_se), _fmt(r.R), _fmt(r.R_se), f"{th:.6f}",
+                         _fmt(_dev(r.eps_g, th, r.eps_se), "dev")])
+        for a, (e, se) in rep.extrapolated.items():
+            th = theory[a]
+            rows.append([rep.teacher, rep.student, rep.rule, f"{a:g}", "1/N -> 0", "", _fmt(e), _fmt(se), "", "",
+                         f"{th:.6f}", _fmt(_dev(e, th, se), "dev")])
+    return render(header, rows, fmt)
+
+
+def ts_figure(reports, theories, path):
+    """Several students on one plot: reports and theories ({alpha: eps_g}) in pairs."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for k, (rep, th) in enumerate(zip(reports, theories)):
+        c = f"C{k}"
+        al = sorted(th)
+        ax.plot(al, [th[a] for a in al], "-", color=c, lw=1, label=f"{rep.student}, {rep.rule} (theory)")
+        nmax = max(r.n for r in rep.rows)
+        big = [r for r in rep.rows if r.n == nmax]
+        ax.errorbar([r.alpha for r in big], [r.eps_g for r in big], [r.eps_se for r in big], fmt="o", ms=3,
+                    capsize=2, color=c, mfc="none", label=f"N = {nmax}")
+        if rep.extrapolated:
+            a = sorted(rep.extrapolated)
+            ax.errorbar(a, [rep.extrapolated[x][0] for x in a], [rep.extrapolated[x][1] for x in a], fmt="s", ms=3,
+                        capsize=2, color=c, label="1/N -> 0")
+    ax.set_xlabel(r"$\alpha = P/N$")
+    ax.set_ylabel(r"$\epsilon_g = \arccos(R)/\pi$")
+    ax.set_title(f"teacher {reports[0].teacher}", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

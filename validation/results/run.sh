@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates every table and figure in validation/results/ (records are resumable:
+# a rerun reuses the finished samples in the .jsonl files).  Times: 2 cores, see README.md.
+set -euo pipefail
+cd "$(dirname "$0")"
+V="replica validate"
+cap() {  # name, then validate arguments
+  local name=$1; shift
+  $V capacity "$@" --out "$name.jsonl" --table "$name.md" --figure "$name.png" --quiet
+}
+# capacity at kappa = 0 (E3)
+cap capacity_gaussian  --prior gaussian  --n 50,100,200 --alpha 1.6:2.4:9 --samples 100
+cap capacity_sign      --prior sign      --n 50,100,200 --alpha 0.8:1.2:9 --samples 100
+cap capacity_lognormal --prior lognormal:sigma=1 --n 50,100,200 --alpha 0.55:0.9:8 --samples 48 --sweeps 40000
+cap capacity_rectified --prior rectified --n 50,100,200 --alpha 0.8:1.15:8 --samples 48 --sweeps 40000
+cap capacity_ei        --prior ei:fE=0.8,sigmaE=1,sigmaI=1 --n 50,100,200 --alpha 0.36:0.64:8 --samples 48 --sweeps 40000
+# points of kappa*(alpha): the crossing at margin kappa (storage annealer / QP)
+cap capacity_k04_lognormal --prior lognormal:sigma=1 --kappa 0.4 --n 50,100,200 --alpha 0.29:0.53:7 --samples 48 --sweeps 40000
+cap capacity_k04_rectified --prior rectified --kappa 0.4 --n 50,100,200 --alpha 0.43:0.67:7 --samples 48 --sweeps 40000
+cap capacity_k04_ei        --prior ei:fE=0.8,sigmaE=1,sigmaI=1 --kappa 0.4 --n 50,100,200 --alpha 0.16:0.36:6 --samples 48 --sweeps 40000
+# per-sample max margin kappa*(alpha): exact QP (spherical, sign) and the ratchet's lower bound (distribution constraints)
+kap() { local name=$1; shift; $V kappa "$@" --out "$name.jsonl" --table "$name.md" --figure "$name.png" --quiet; }
+kap kappa_gaussian  --prior gaussian --n 50,100,200 --alpha 0.25:1.5:6 --samples 48
+kap kappa_sign      --prior sign --n 50,100,200 --alpha 0.2:0.8:4 --samples 48
+kap kappa_lognormal --prior lognormal:sigma=1 --n 50,100,200 --alpha 0.2:0.6:3 --samples 32 --sweeps 20000
+# DisCo-SGD (the paper's trainer, untuned schedule) next to the annealer, N = 100
+cap capacity_disco_lognormal --prior lognormal:sigma=1 --trainer disco --n 100 --alpha 0.2:0.8:7 --samples 32 --sweeps 6000
+# teacher-student
+ts() { local name=$1; shift; $V teacher-student "$@" --out "$name.jsonl" --table "$name.md" --figure "$name.png" --quiet; }
+ts ts_maxmargin_gaussian  --teacher gaussian --student spherical --n 50,100,200 --alpha 0.5,1,2,4 --samples 32
+ts ts_maxmargin_lognormal --teacher lognormal:sigma=1 --student spherical --student sign --student lognormal:sigma=1 --n 50,100,200 --alpha 0.5,1,2,4 --samples 24 --sweeps 10000
+ts ts_gibbs_gaussian      --teacher gaussian --student spherical --rule gibbs --n 50,100,200 --alpha 0.5,1,2,4 --samples 32 --sweeps 400
+ts ts_gibbs_lognormal     --teacher lognormal:sigma=1 --student lognormal:sigma=1 --rule gibbs --n 50,100,200 --alpha 0.5,1,2 --samples 16 --sweeps 1000
