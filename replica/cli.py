@@ -1,5 +1,6 @@
 """Command line: `replica capacity`, `replica curve`, `replica priors`, `replica derive`, `check`,
-`teacher-student`, `validate`; `phase-diagram`, `table` and `reproduce` live in `cli_diagrams`.
+`teacher-student`, `validate`; `phase-diagram`, `table` and `reproduce` live in `cli_diagrams`,
+`geometry` in `replica.geometry.cli`.
 
 Bad input (prior specs, ranges, precision) prints one line `replica: error: ...` and exits
 with status 2; no tracebacks for user errors.
@@ -471,8 +472,10 @@ def build_parser():
     va.add_argument("--quiet", action="store_true", help="no progress line")
     va.set_defaults(func=cmd_validate)
     from .cli_diagrams import add_parsers as add_diagram_parsers
+    from .geometry.cli import add_parser as add_geometry
 
     add_diagram_parsers(sub)
+    add_geometry(sub)
     pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
     pr.add_argument("spec", nargs="?", help="a prior spec to describe")
     pr.set_defaults(func=cmd_priors)

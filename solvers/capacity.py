@@ -60,7 +60,9 @@ def transport_factors(prior) -> TransportFactors:
         val, err = ez_transport(part, error=True)
         ez += g * val
         et2 += g * second_moment(part)
-        qerr += g * abs(err)
+        # laws evaluated from float64 tables declare the floor of their accuracy
+        floor = max((getattr(c, "precision_floor", 0) for c in getattr(part, "parts", ())), default=0)
+        qerr += g * (abs(err) + floor)
     rho = ez / mp.sqrt(et2)
     return TransportFactors(ez, et2, rho, mp.sqrt(max(2 * (1 - rho), mp.mpf(0))), qerr / mp.sqrt(et2))
 

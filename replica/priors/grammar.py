@@ -6,6 +6,8 @@
              | "ei:" params              E/I lognormal groups with balance (fE, sigmaE, sigmaI)
              | "density:expr=FORMULA[,support=a|b]"
              | "file:PATH"               measured weights (.csv, .txt, .npy)
+             | "geometry:potential=NAME,init=INIT,dual_std=S[,dual_mean=M][,reaction=C]"
+                                         weights after mirror-descent learning (replica.geometry.law)
     params  := name "=" value ("," name "=" value)*      value := number ("|" number)*
     terms   := term ("+" term)*          term := [number "*"] ["-"] family ["(" params ")"]
 """
@@ -31,6 +33,9 @@ COMPOSITES = {
     "ei": "E/I lognormal groups with balance: ei:fE=0.8,sigmaE=1,sigmaI=1",
     "density": "user density: density:expr=exp(-w^4),support=-inf|inf (formula in w; see --help)",
     "file": "measured weights: file:weights.csv or file:weights.npy",
+    "geometry": "weights after learning with a plasticity geometry: "
+                "geometry:potential=entropic,init=lognormal(sigma=0.5),dual_std=0.3 "
+                "(potentials: euclidean, entropic, pnorm(p=3), user(grad=FORMULA); see 'replica geometry')",
 }
 
 
@@ -178,6 +183,10 @@ def parse_prior(spec: str):
         from .empirical import file_prior
 
         return file_prior(spec, body.strip())
+    if name == "geometry":
+        from ..geometry.law import geometry_prior
+
+        return geometry_prior(spec, body)
     return _family(name, body, spec)
 
 
