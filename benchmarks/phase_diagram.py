@@ -3,6 +3,7 @@ and the scaling with grid size and with cores.
 
     python benchmarks/phase_diagram.py            # everything (several minutes)
     python benchmarks/phase_diagram.py --quick    # smaller grids
+    python benchmarks/phase_diagram.py --lognormal   # adds a lognormal q map (about 10 min)
 
 1. E/I capacity map alpha_c(sigma_E, sigma_I), f_E = 0.8, kappa = 0: the float64 E3 grid
    path, against the naive per-point solve (replica.capacity at 15 digits, mpmath E3),
@@ -22,6 +23,7 @@ import mpmath as mp
 import numpy as np
 
 import replica
+from solvers import rs_saddle
 from replica.phase_diagram import Axis, Problem, phase_diagram
 
 
@@ -68,18 +70,23 @@ def section_ei(sizes):
     print(f"largest relative deviation from the 30-digit mpmath E3 at sampled points: {dev:.1e}")
 
 
-def section_q(n_alpha, n_kappa, spec="binary", amax=1.25):
+def section_q(n_alpha, n_kappa, spec="binary", amax=1.25, workers=(1, 2)):
     print(f"\n2. q map q(alpha, kappa), {spec} prior, {n_kappa} x {n_alpha} (E1-E2)")
     x, y = Axis.parse(f"alpha=0.02:{amax}:{n_alpha}"), Axis.parse(f"kappa=0:1:{n_kappa}")
     prob = Problem("q", prior=spec)
-    # naive: the point solver at sampled grid points (continuation along alpha does not apply)
+    # naive: a cold point solve (root search in qh) at sampled grid points, 64-node measure
     rng = np.random.default_rng(1)
-    pts = [(x.values[i], y.values[j]) for i, j in zip(rng.integers(0, n_alpha, 6), rng.integers(0, n_kappa, 6))]
-    t_naive, _ = timed(lambda: [replica.curve(spec, k, [a]) for a, k in pts])
+    pts = [(x.values[i], y.values[j]) for i, j in zip(rng.integers(0, n_alpha, 8), rng.integers(0, n_kappa, 8))]
+    meas = rs_saddle.measures_of(replica.prior(spec), 64)
+
+    def naive_point(a, k):   # the same 64-node measure, one cold root search per point
+        if a >= rs_saddle.alpha_rs_limit(meas, k):
+            return 1.0
+        return rs_saddle.point_at_alpha(rs_saddle.measures_of(replica.prior(spec), 64), a, k).q
+
+    t_naive, _ = timed(lambda: [naive_point(a, k) for a, k in pts])
     per_naive = t_naive / len(pts)
-    for w in (1, 2):
-        if w == 1 and n_alpha * n_kappa > 2500:
-            continue
+    for w in workers:
         t, pd = grid_run(prob, x, y, w)
         naive = per_naive * n_alpha * n_kappa
         print(f"workers {w}: {t:.1f} s ({t / n_alpha / n_kappa * 1e3:.1f} ms per point); naive per point "
@@ -90,12 +97,15 @@ def section_q(n_alpha, n_kappa, spec="binary", amax=1.25):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--lognormal", action="store_true", help="also a q map of lognormal:sigma=1 (slow)")
     a = ap.parse_args()
     section_ei([25, 50] if a.quick else [25, 50, 100])
     if a.quick:
-        section_q(30, 10)
+        section_q(100, 10)
     else:
         section_q(100, 100)
+    if a.lognormal:     # a continuous prior: 64 quantile nodes, each saddle point ~75 ms
+        section_q(100, 10 if a.quick else 100, "lognormal:sigma=1", 0.72, workers=(2,))
 
 
 if __name__ == "__main__":

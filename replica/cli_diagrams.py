@@ -110,18 +110,24 @@ def cmd_phase_diagram(args):
 def cmd_table(args):
     from .tables import capacity_table, teacher_student_table
 
+    if args.digits in (None, "auto"):
+        digits = 12 if args.what == "capacity" and args.digits is None else None
+    elif args.digits.isdigit() and 1 <= int(args.digits) <= 100:
+        digits = int(args.digits)
+    else:
+        raise PriorError(f"--digits must be a whole number from 1 to 100 or 'auto', not {args.digits!r}")
     if args.what == "capacity":
         if not args.prior:
             raise PriorError("table capacity needs --prior (repeat it for several priors)")
         kap = [float(k) for k in args.kappa.split(",")]
         if any(not np.isfinite(k) or k < 0 for k in kap):
             raise PriorError("--kappa values must be >= 0")
-        t = capacity_table(args.prior, kap, dps=args.dps, digits=args.digits)
+        t = capacity_table(args.prior, kap, dps=args.dps, digits=digits)
     else:
         if not args.teacher:
             raise PriorError("table teacher-student needs --teacher")
         al = [float(a) for a in args.alpha.split(",")]
-        t = teacher_student_table(args.teacher, args.student or ["spherical"], args.rule, al, digits=args.digits)
+        t = teacher_student_table(args.teacher, args.student or ["spherical"], args.rule, al, digits=digits)
     text = t.render(args.format)
     print(text, end="")
     if args.output:
@@ -180,7 +186,8 @@ def add_parsers(sub):
     tb.add_argument("--prior", action="append", help="prior spec (repeat for several rows)")
     tb.add_argument("--kappa", default="0", help="margins, comma-separated (default 0)")
     tb.add_argument("--dps", type=int, default=30, help="working precision of the capacity (default 30)")
-    tb.add_argument("--digits", type=int, default=12, help="significant digits printed (default 12)")
+    tb.add_argument("--digits", help="significant digits printed, or 'auto' (as many as each error estimate "
+                                     "supports); default 12 for capacity, auto for teacher-student")
     tb.add_argument("--teacher", help="teacher spec")
     tb.add_argument("--student", action="append", help="student (repeat); default spherical")
     tb.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")

@@ -93,12 +93,12 @@ def capacity_vs_w2_figure(points, path, kappa=0.0):
     alpha_c / alpha_G = (1 - W2^2/2)^2 as the reference curve."""
     with style() as plt:
         fig, ax = plt.subplots()
-        w = np.linspace(0, 1.3, 200)
+        w = np.linspace(0, np.sqrt(2), 200)   # W2 <= sqrt(2) for unit second moments
         ax.plot(w, (1 - w ** 2 / 2) ** 2, "k-", lw=1, label=r"E3: $(1 - W_2^2/2)^2$")
         for k, (lab, w2, ratio) in enumerate(points):
             ax.plot(w2, ratio, "o", ms=3.5, color=f"C{k}", label=lab)
         ax.set_xlabel(label("w2"))
         ax.set_ylabel(r"$\alpha_c(\kappa) / \alpha_{\rm Gardner}(\kappa)$")
         ax.set_title(f"capacity against the Wasserstein distance to the Gaussian (kappa = {kappa:g})")
-        ax.legend()
+        ax.legend(loc="lower left", framealpha=1.0)   # the curve leaves that corner empty
         save(fig, path)

@@ -16,12 +16,20 @@ import time
 
 import numpy as np
 
+def _both_formats(outdir, stem, draw):
+    """Draw one figure as PDF (for the paper) and PNG (for screens); return the paths."""
+    paths = [os.path.join(outdir, f"{stem}.{ext}") for ext in ("pdf", "png")]
+    for p in paths:
+        draw(p)
+    return paths
+
+
 W2_FAMILIES = [
     ("lognormal", "lognormal:sigma={}", np.linspace(0.1, 2.0, 20)),
     ("gamma", "gamma:k={}", np.geomspace(0.3, 20, 20)),
     ("E/I lognormal, f_E = 0.8", "ei:fE=0.8,sigmaE={0},sigmaI={0}", np.linspace(0.1, 2.0, 20)),
     ("ternary", "ternary:f0={}", np.linspace(0.0, 0.9, 19)),
-    ("uniform, laplace, exponential, half-normal, rectified, binary", None,
+    ("uniform, laplace, exponential, half-normal, rectified, binary (q -> 1 value)", None,
      ["uniform", "laplace", "exponential", "halfnormal", "rectified", "binary"]),
 ]
 
@@ -39,12 +47,7 @@ def _capacity_vs_w2(outdir, quick):
             specs = specs[::3]
         rho = np.array([rho_np(prior(s)).rho for s in specs])
         pts.append((lab, np.sqrt(np.maximum(2 * (1 - rho), 0)), rho ** 2))
-    paths = []
-    for ext in ("pdf", "png"):
-        p = os.path.join(outdir, f"capacity_vs_w2.{ext}")
-        figures.capacity_vs_w2_figure(pts, p)
-        paths.append(p)
-    return paths
+    return _both_formats(outdir, "capacity_vs_w2", lambda p: figures.capacity_vs_w2_figure(pts, p))
 
 
 def _ei_map(outdir, quick, executor):
@@ -55,13 +58,9 @@ def _ei_map(outdir, quick, executor):
     pd = phase_diagram(Problem("alpha_c", prior="ei:fE=0.8"), Axis("sigmaE", tuple(np.linspace(0.05, 2.5, n))),
                        Axis("sigmaI", tuple(np.linspace(0.05, 2.5, n))), executor=executor)
     pd.save(os.path.join(outdir, "ei_capacity_map.json"))
-    paths = []
-    for ext in ("pdf", "png"):
-        p = os.path.join(outdir, f"ei_capacity_map.{ext}")
-        figures.phase_diagram_figure(pd, p, contours=[0.1, 0.2, 0.3, 0.4, 0.5],
-                                     title="E/I capacity alpha_c (kappa = 0, f_E = 0.8, lognormal magnitudes, balance)")
-        paths.append(p)
-    return paths
+    title = "E/I capacity alpha_c (kappa = 0, f_E = 0.8, lognormal magnitudes, balance)"
+    return _both_formats(outdir, "ei_capacity_map", lambda p: figures.phase_diagram_figure(
+        pd, p, contours=[0.1, 0.2, 0.3, 0.4, 0.5], title=title))
 
 
 def _student_families(outdir, quick):
@@ -71,12 +70,8 @@ def _student_families(outdir, quick):
     alphas = [0.25, 1.0, 3.0, 10.0] if quick else [0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0]
     res = compare_students("lognormal:sigma=1", alphas)
     curves = [(lab, [p.alpha for p in pts], [p.eps_g for p in pts]) for lab, pts in res.items()]
-    paths = []
-    for ext in ("pdf", "png"):
-        p = os.path.join(outdir, f"student_families.{ext}")
-        figures.curves_figure(curves, "alpha", "eps_g", p, title="max-margin students, teacher lognormal(sigma = 1)")
-        paths.append(p)
-    return paths
+    return _both_formats(outdir, "student_families", lambda p: figures.curves_figure(
+        curves, "alpha", "eps_g", p, title="max-margin students, teacher lognormal(sigma = 1)"))
 
 
 def _q_curves(outdir, quick):
@@ -88,12 +83,8 @@ def _q_curves(outdir, quick):
         al = np.linspace(0.02, amax, 12 if quick else 40)
         pts = curve(spec, 0.0, al)
         curves.append((spec, [p.alpha for p in pts], [p.q for p in pts]))
-    paths = []
-    for ext in ("pdf", "png"):
-        p = os.path.join(outdir, f"q_of_alpha.{ext}")
-        figures.curves_figure(curves, "alpha", "q", p, title="RS overlap q(alpha), kappa = 0 (E1-E2)")
-        paths.append(p)
-    return paths
+    return _both_formats(outdir, "q_of_alpha", lambda p: figures.curves_figure(
+        curves, "alpha", "q", p, title="RS overlap q(alpha), kappa = 0 (E1-E2)"))
 
 
 def _tables(outdir, quick):
@@ -105,7 +96,7 @@ def _tables(outdir, quick):
     with open(p1, "w", encoding="utf-8") as fh:
         fh.write(t.render("latex"))
     t2 = teacher_student_table("lognormal:sigma=1", ["spherical", "sign", "lognormal:sigma=1"], "max-margin",
-                               [0.5, 2.0, 10.0], digits=4)
+                               [0.5, 2.0, 10.0], digits=None)   # as many digits as each error supports
     p2 = os.path.join(outdir, "teacher_student_table.tex")
     with open(p2, "w", encoding="utf-8") as fh:
         fh.write(t2.render("latex"))

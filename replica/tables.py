@@ -67,12 +67,16 @@ def latex_cell(c):
 
 def fmt_value(x, digits, error=None):
     """x to `digits` significant digits (mpmath or float); PriorError if the error estimate
-    says fewer digits are correct."""
+    says fewer digits are correct.  digits=None: as many as the error supports (2 to 15)."""
     if x is None:
         return "--"
     xv = mp.mpf(x) if not isinstance(x, mp.mpf) else x
     if not mp.isfinite(xv):
         return "nan"
+    if digits is None:
+        err = float(error) if error is not None else 0.0
+        good = int(math.floor(-math.log10(err / abs(float(xv))))) if err > 0 and xv != 0 else 15
+        return mp.nstr(xv, min(max(good, 2), 15), strip_zeros=False)
     if error is not None and xv != 0:
         err = float(error)
         if err > 0:
@@ -86,20 +90,20 @@ def fmt_value(x, digits, error=None):
 def capacity_table(priors, kappas, dps=30, digits=12):
     from .capacity import capacity
 
-    if digits > dps:
+    if digits is not None and digits > dps:
         raise PriorError(f"{digits} digits requested at a working precision of {dps}: raise --dps")
     rows = []
     for spec in priors:
         for r in capacity(spec, [mp.mpf(str(k)) for k in kappas], dps=dps):
             rows.append([spec, mp.nstr(mp.mpf(r.kappa), 6), fmt_value(r.alpha_c, digits, r.error_estimate),
-                         fmt_value(r.w2_distance, min(digits, dps), r.error_estimate),
+                         fmt_value(r.w2_distance, None if digits is None else min(digits, dps), r.error_estimate),
                          mp.nstr(r.error_estimate, 2), f"mpmath, {dps} digits"])
     return Table(["prior", "kappa", "alpha_c", "W2 to N(0,1)", "error estimate", "precision"], rows,
                  caption="Capacity of distribution-constrained perceptrons (E3; discrete priors: E4)",
                  notes=("Weights rescaled to unit second moment, x ~ N(0,1), alpha = P/N.",))
 
 
-def teacher_student_table(teacher, students, rule, alphas, digits=6):
+def teacher_student_table(teacher, students, rule, alphas, digits=None):
     from .teacher_student import teacher_student
 
     rows = []

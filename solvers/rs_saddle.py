@@ -236,9 +236,14 @@ def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=
     def gap(lq):
         return rs_point(measures, float(np.exp(lq)), kappa, shannon).alpha - alpha
 
+    def secant_gap(lq):     # a secant step may leave the resolved range: fall back to brentq
+        if not np.log(qh_min) - 5 < lq < np.log(qh_max) + 5:
+            raise OverflowError("secant left the qh range")
+        return gap(lq)
+
     if qh_guess is not None and qh_min < qh_guess < qh_max:
         try:
-            sol = optimize.root_scalar(gap, x0=np.log(qh_guess), x1=np.log(qh_guess) + 0.05,
+            sol = optimize.root_scalar(secant_gap, x0=np.log(qh_guess), x1=np.log(qh_guess) + 0.05,
                                        method="secant", xtol=1e-11, rtol=1e-12, maxiter=30)
             if sol.converged and np.log(qh_min) < sol.root < np.log(qh_max):
                 pt = rs_point(measures, float(np.exp(sol.root)), kappa, shannon)

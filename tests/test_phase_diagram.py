@@ -95,3 +95,39 @@ def test_lines_on_an_alpha_kappa_map(tmp_path, capsys):
     rc = main(["phase-diagram", "q", "--prior", "gaussian", "--x", "alpha=0.2:1.8:5", "--y", "kappa=0:0.5:3",
                "--lines", "--figure", str(tmp_path / "q.png"), "--workers", "1", "--quiet"])
     assert rc == 0 and (tmp_path / "q.png").exists()
+
+
+def test_cli_table_latex_and_teacher_student(tmp_path, capsys):
+    out = tmp_path / "t.tex"
+    rc = main(["table", "capacity", "--prior", "gaussian", "--prior", "lognormal:sigma=1", "--kappa", "0",
+               "--digits", "15", "--dps", "25", "--format", "latex", "--output", str(out)])
+    text = out.read_text()
+    assert rc in (0, None) and "\\toprule" in text and "\\bottomrule" in text
+    assert "2.00000000000000" in text and "0.735758882342885" in text   # Gardner and 2/e
+    capsys.readouterr()
+    main(["table", "teacher-student", "--teacher", "gaussian", "--student", "spherical", "--alpha", "1",
+          "--digits", "4", "--format", "csv"])
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("student,rule,alpha,eps_g")
+    # the table prints what the solver returns (E5-E7), rounded to the digits asked for
+    eps = float(rows[1].split(",")[3])
+    ref = replica.teacher_student("gaussian", "spherical", "max-margin", [1.0])[0].eps_g
+    assert eps == pytest.approx(ref, abs=5e-5) and 0.2 < eps < 0.3
+    with pytest.raises(SystemExit) as e:
+        main(["table", "capacity", "--prior", "gaussian", "--digits", "40", "--dps", "30"])
+    assert e.value.code == 2 and "raise --dps" in capsys.readouterr().err
+
+
+def test_reproduce_quick_writes_every_figure_and_table(tmp_path, monkeypatch):
+    from replica import reproduce as rp
+
+    # the student-family step solves optimal students (slow); it has its own test in test_teacher_student
+    monkeypatch.setattr(rp, "STEPS", [s for s in rp.STEPS if s[0] != "teacher-student student families"])
+    lines = []
+    done = rp.reproduce(str(tmp_path), quick=True, log=lines.append)
+    files = {p.split("/")[-1] for _, paths, _ in done for p in paths}
+    assert {"capacity_vs_w2.png", "ei_capacity_map.pdf", "q_of_alpha.png", "capacity_table.tex"} <= files
+    assert all((tmp_path / f).stat().st_size > 500 for f in files)
+    assert lines[-1].startswith("total:")
+    tex = (tmp_path / "capacity_table.tex").read_text()
+    assert "0.735758882342885" in tex

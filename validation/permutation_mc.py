@@ -79,18 +79,24 @@ def _hinge(h, kappa):
 
 
 @numba.njit(cache=True)
+def _start_state(at, vals, r):
+    """Copy of the ranks, their inverse, the weights and the fields of a starting state."""
+    r = r.copy()
+    pos = np.empty(r.shape[0], np.int64)
+    for i in range(r.shape[0]):
+        pos[r[i]] = i
+    w = vals[r]
+    return r, pos, w, _fields(at, w)
+
+
+@numba.njit(cache=True)
 def _anneal_kernel(at, vals, grp, starts, r, kappa, temps, window, local_frac, ratchet, dk, seed):
     """at[i, m] = y_m x_mi / sqrt(N).  Returns (ranks, energy, smallest margin, sweeps run,
     target margin at the end).  ratchet=False: stop at E = 0.  ratchet=True: on E = 0 raise
     kappa to min(h) + dk and go on; return the best state met."""
     np.random.seed(seed)
     n, p_ = at.shape
-    r = r.copy()
-    pos = np.empty(n, np.int64)
-    for i in range(n):
-        pos[r[i]] = i
-    w = vals[r]
-    h = _fields(at, w)
+    r, pos, w, h = _start_state(at, vals, r)
     if ratchet:
         kappa = h.min() + dk
     e = _hinge(h, kappa)
@@ -142,12 +148,7 @@ def _walk_kernel(at, vals, grp, starts, r, kappa, w0, sweeps, burn, window, loca
     and the acceptance rate."""
     np.random.seed(seed)
     n, p_ = at.shape
-    r = r.copy()
-    pos = np.empty(n, np.int64)
-    for i in range(n):
-        pos[r[i]] = i
-    w = vals[r]
-    h = _fields(at, w)
+    r, pos, w, h = _start_state(at, vals, r)
     hn = np.empty(p_)
     acc, tried, total, count = 0, 0, 0.0, 0
     for s in range(sweeps):
