@@ -82,6 +82,7 @@ def section_q(n_alpha, n_kappa, spec="binary", amax=1.25, workers=(1, 2)):
     def naive_point(a, k):   # the same 64-node measure, one cold root search per point
         if a >= rs_saddle.alpha_rs_limit(meas, k):
             return 1.0
+        # fresh measures: they carry the last Lagrange multipliers, which would warm-start the solve
         return rs_saddle.point_at_alpha(rs_saddle.measures_of(replica.prior(spec), 64), a, k).q
 
     t_naive, _ = timed(lambda: [naive_point(a, k) for a, k in pts])

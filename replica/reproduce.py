@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+
 def _both_formats(outdir, stem, draw):
     """Draw one figure as PDF (for the paper) and PNG (for screens); return the paths."""
     paths = [os.path.join(outdir, f"{stem}.{ext}") for ext in ("pdf", "png")]

@@ -73,17 +73,13 @@ def fmt_value(x, digits, error=None):
     xv = mp.mpf(x) if not isinstance(x, mp.mpf) else x
     if not mp.isfinite(xv):
         return "nan"
+    err = float(error) if error is not None else 0.0
+    good = int(math.floor(-math.log10(err / abs(float(xv))))) if err > 0 and xv != 0 else None
     if digits is None:
-        err = float(error) if error is not None else 0.0
-        good = int(math.floor(-math.log10(err / abs(float(xv))))) if err > 0 and xv != 0 else 15
-        return mp.nstr(xv, min(max(good, 2), 15), strip_zeros=False)
-    if error is not None and xv != 0:
-        err = float(error)
-        if err > 0:
-            good = int(math.floor(-math.log10(err / abs(float(xv)))))
-            if digits > max(good, 1):
-                raise PriorError(f"{digits} digits requested but the error estimate ({err:.1e}) supports "
-                                 f"{max(good, 1)}: lower --digits or raise the precision (--dps)")
+        return mp.nstr(xv, 15 if good is None else min(max(good, 2), 15), strip_zeros=False)
+    if good is not None and digits > max(good, 1):
+        raise PriorError(f"{digits} digits requested but the error estimate ({err:.1e}) supports "
+                         f"{max(good, 1)}: lower --digits or raise the precision (--dps)")
     return mp.nstr(xv, digits, strip_zeros=False)
 
 

@@ -90,6 +90,16 @@ def _start_state(at, vals, r):
 
 
 @numba.njit(cache=True)
+def _accept_swap(i, j, w, r, pos, h, hn):
+    """Swap the weights (and ranks) of synapses i and j; hn holds the fields after the swap."""
+    w[i], w[j] = w[j], w[i]
+    r[i], r[j] = r[j], r[i]
+    pos[r[i]] = i
+    pos[r[j]] = j
+    h[:] = hn
+
+
+@numba.njit(cache=True)
 def _anneal_kernel(at, vals, grp, starts, r, kappa, temps, window, local_frac, ratchet, dk, seed):
     """at[i, m] = y_m x_mi / sqrt(N).  Returns (ranks, energy, smallest margin, sweeps run,
     target margin at the end).  ratchet=False: stop at E = 0.  ratchet=True: on E = 0 raise
@@ -120,11 +130,7 @@ def _anneal_kernel(at, vals, grp, starts, r, kappa, temps, window, local_frac, r
                 if x < kappa:
                     en += kappa - x
             if en <= e or np.random.random() < np.exp((e - en) / temp):
-                w[i], w[j] = w[j], w[i]
-                r[i], r[j] = r[j], r[i]
-                pos[r[i]] = i
-                pos[r[j]] = j
-                h[:] = hn
+                _accept_swap(i, j, w, r, pos, h, hn)
                 e = en
                 if e == 0.0:
                     m_min = h.min()
@@ -167,11 +173,7 @@ def _walk_kernel(at, vals, grp, starts, r, kappa, w0, sweeps, burn, window, loca
                     break
                 hn[m] = x
             if ok:
-                w[i], w[j] = w[j], w[i]
-                r[i], r[j] = r[j], r[i]
-                pos[r[i]] = i
-                pos[r[j]] = j
-                h[:] = hn
+                _accept_swap(i, j, w, r, pos, h, hn)
                 acc += 1
         if s >= burn:
             total += np.dot(w, w0) / n

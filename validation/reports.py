@@ -130,10 +130,7 @@ def kappa_figure(rep, path, theory_fn=None):
         pts = [p for p in rep.points if p.n == n]
         ax.errorbar([p.alpha for p in pts], [p.mean for p in pts], [p.se for p in pts], fmt="o", ms=4, capsize=2,
                     label=f"N = {n}")
-    if rep.extrapolated:
-        a = sorted(rep.extrapolated)
-        ax.errorbar(a, [rep.extrapolated[x][0] for x in a], [rep.extrapolated[x][1] for x in a], fmt="s", ms=4,
-                    capsize=2, color="C3", label="1/N -> 0")
+    _extrapolated_errorbars(ax, rep.extrapolated, "C3", ms=4)
     al = sorted(rep.theory)
     if theory_fn is not None and len(al) > 1:
         aa = np.linspace(min(al), max(al), 100)
@@ -147,6 +144,14 @@ def kappa_figure(rep, path, theory_fn=None):
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
+
+
+def _extrapolated_errorbars(ax, extrapolated, color, ms):
+    """The 1/N -> 0 values ({alpha: (value, SE)}) as squares with error bars."""
+    if extrapolated:
+        a = sorted(extrapolated)
+        ax.errorbar(a, [extrapolated[x][0] for x in a], [extrapolated[x][1] for x in a], fmt="s", ms=ms,
+                    capsize=2, color=color, label="1/N -> 0")
 
 
 # ---------------------------------------------------------------- teacher-student
@@ -185,10 +190,7 @@ def ts_figure(reports, theories, path, dense=None):
         big = [r for r in rep.rows if r.n == nmax]
         ax.errorbar([r.alpha for r in big], [r.eps_g for r in big], [r.eps_se for r in big], fmt="o", ms=3,
                     capsize=2, color=c, mfc="none", label=f"N = {nmax}")
-        if rep.extrapolated:
-            a = sorted(rep.extrapolated)
-            ax.errorbar(a, [rep.extrapolated[x][0] for x in a], [rep.extrapolated[x][1] for x in a], fmt="s", ms=3,
-                        capsize=2, color=c, label="1/N -> 0")
+        _extrapolated_errorbars(ax, rep.extrapolated, c, ms=3)
     ax.set_xlabel(r"$\alpha = P/N$")
     ax.set_ylabel(r"$\epsilon_g = \arccos(R)/\pi$")
     ax.set_title(f"teacher {reports[0].teacher}", fontsize=9)
