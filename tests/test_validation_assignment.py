@@ -1,4 +1,4 @@
-"""The Birkhoff relaxation certifies non-storable samples (validation/relaxation.py).
+"""The Birkhoff relaxation certifies non-storable samples (validation/assignment.py).
 Checked against what must hold: a sample labelled by an admissible teacher is storable,
 so its relaxation is feasible; a sample the swap annealer stores has a feasible
 relaxation; for non-negative targets a certified sample is not sign-separable either way
@@ -9,7 +9,7 @@ import pytest
 from validation.constraint import targets
 from validation.max_margin import max_margin, random_sample
 from validation.permutation_mc import anneal
-from validation.relaxation import relaxation_feasible
+from validation.assignment import exact_storable, relaxation_feasible
 
 
 @pytest.mark.parametrize("spec", ["rectified", "lognormal:sigma=1", "ei:fE=0.8,sigmaE=1,sigmaI=1"])
@@ -51,3 +51,36 @@ def test_negative_kappa_is_refused():
     x, y = random_sample(20, 0.5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="kappa >= 0"):
         relaxation_feasible(x, y, "rectified", kappa=-0.1)
+
+
+@pytest.mark.parametrize("spec, n, alpha, kappa, samples", [
+    ("rectified", 20, 0.95, 0.0, 12),
+    ("ei:fE=0.8,sigmaE=1,sigmaI=1", 16, 0.45, 0.0, 12),
+    ("lognormal:sigma=1", 16, 0.4, 0.4, 12),
+])
+def test_annealer_agrees_with_the_exact_milp_at_small_n(spec, n, alpha, kappa, samples):
+    """At the crossing (about half the samples storable) the swap annealer stores exactly
+    the samples the MILP proves storable: no solution missed, none invented."""
+    tg = targets(spec, n)
+    storable = 0
+    for seed in range(samples):
+        x, y = random_sample(n, alpha, np.random.default_rng(seed))
+        exact, w = exact_storable(x, y, tg, kappa, time_limit=120)
+        assert exact is not None, "the MILP did not decide a small sample"
+        assert anneal(x, y, tg, kappa=kappa, sweeps=20000, rng=seed).success == exact
+        if exact:
+            assert tg.satisfied_by(w, tol=1e-12) and ((y[:, None] * x) @ w / np.sqrt(n)).min() >= kappa
+        storable += exact
+    assert 0.25 * samples <= storable <= 0.75 * samples    # the test sits at the step, not in a trivial tail
+
+
+def test_exact_milp_finds_a_teacher_and_refuses_negative_kappa():
+    n, tg = 16, targets("rectified", 16)
+    rng = np.random.default_rng(5)
+    w0 = tg.values[tg.random_ranks(rng)]
+    x = rng.standard_normal((24, n))
+    y = np.sign(x @ w0)
+    ok, w = exact_storable(x, y, tg)
+    assert ok and ((y[:, None] * x) @ w).min() > 0
+    with pytest.raises(ValueError, match="kappa >= 0"):
+        exact_storable(x, y, tg, kappa=-0.1)
