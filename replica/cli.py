@@ -282,6 +282,8 @@ def cmd_validate(args):
         raise UsageError("--samples must be between 2 and 100000")
     if args.sweeps < 1:
         raise UsageError("--sweeps must be >= 1")
+    if not 1 <= args.restarts <= 1000:
+        raise UsageError("--restarts must be between 1 and 1000")
     ns = _sizes(args.n)
     alphas, _ = parse_range(args.alpha, "alpha", lo_ok=1e-9)
     ex = _executor(args.workers)
@@ -298,8 +300,11 @@ def cmd_validate(args):
             if args.prior != "sign":
                 parse_prior(args.prior)
             kappa = float(check_kappa(args.kappa))
+            if args.restarts != 1 and trainer != "permutation":
+                raise UsageError("--restarts applies to the permutation trainer only")
             rep = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
-                                    sweeps=args.sweeps, kappa=kappa, executor=ex, progress=progress)
+                                    sweeps=args.sweeps, kappa=kappa, executor=ex, progress=progress,
+                                    restarts=args.restarts)
             alpha_c = float(capacity("rectified" if args.prior == "sign" else args.prior, args.kappa, dps=15).alpha_c)
             _emit(reports.capacity_table(rep, alpha_c, args.format), args)
             if args.figure:
@@ -464,6 +469,9 @@ def build_parser():
     va.add_argument("--samples", type=int, default=16, help="samples per (N, alpha) (default 16)")
     va.add_argument("--sweeps", type=int, default=20000,
                     help="annealing sweeps / DisCo steps / Gibbs sweeps (default 20000)")
+    va.add_argument("--restarts", type=int, default=1,
+                    help="capacity, permutation trainer: independent anneals per sample, stored if one stores it "
+                         "(default 1; the stored fraction is a lower bound that rises with restarts)")
     va.add_argument("--out", default="validation_records.jsonl", help="JSONL record file (resumable)")
     va.add_argument("--format", choices=["markdown", "csv"], default="markdown", help="table format")
     va.add_argument("--table", help="also write the table to this file")

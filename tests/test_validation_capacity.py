@@ -17,3 +17,21 @@ def test_swap_annealing_capacity_matches_e3(spec, alphas, tmp_path):
     assert row.crossing is not None and row.crossing_error < 0.05
     assert abs(row.crossing - theory) < 3 * row.crossing_error, (row.fractions, row.crossing, row.crossing_error)
     assert row.fractions[0] > 0.5 > row.fractions[-1]
+
+
+def test_restarts_stop_at_the_first_success_and_are_part_of_the_record(tmp_path):
+    from validation.capacity_sim import capacity_task
+    from validation.reports import capacity_table
+
+    base = {"prior": "rectified", "kappa": 0.0, "trainer": "permutation", "sweeps": 2000, "t0": 1.0, "n": 30}
+    easy = capacity_task(dict(base, alpha=0.3, seed=1, restarts=3))
+    assert easy["stored"] and easy["restarts_run"] == 1
+    hard = capacity_task(dict(base, alpha=2.0, seed=1, restarts=3))     # twice the sign-constrained capacity
+    assert not hard["stored"] and hard["restarts_run"] == 3 and hard["sweeps_run"] == 3 * 2000
+    path = str(tmp_path / "r.jsonl")
+    one = simulate_capacity("rectified", [30], [0.3, 2.0], 2, path, sweeps=2000, progress=False)
+    three = simulate_capacity("rectified", [30], [0.3, 2.0], 2, path, sweeps=2000, progress=False, restarts=3)
+    assert one.restarts == 1 and three.restarts == 3
+    assert "3 x 2000" in capacity_table(three, 1.0) and "3 x 2000" not in capacity_table(one, 1.0)
+    with pytest.raises(ValueError, match="permutation trainer"):
+        simulate_capacity("gaussian", [30], [1.0], 2, path, trainer="qp", restarts=2, progress=False)
