@@ -53,9 +53,8 @@ def capacity_table(rep, alpha_theory, fmt="markdown"):
                          "", "", f"{alpha_theory:.6f}", _fmt(_dev(ext.value, alpha_theory, ext.se), "dev")])
     text = render(header, rows, fmt)
     if fmt == "markdown" and rep.width_exponent is not None:
-        text += (f"\nstep width ~ N^-{rep.width_exponent:.2f} (finite-size scaling: the crossing shifts like the "
-                 f"width); chi^2 of the fits: 1/N {rep.extrapolated.chi2:.2f}, N^-1/2 "
-                 f"{rep.extrapolated_sqrt.chi2:.2f} ({rep.extrapolated.points - 2} dof)\n")
+        text += (f"\nstep width ~ N^-{rep.width_exponent:.2f}; chi^2 of the fits: 1/N {rep.extrapolated.chi2:.2f}, "
+                 f"N^-1/2 {rep.extrapolated_sqrt.chi2:.2f} ({rep.extrapolated.points - 2} dof)\n")
     return text
 
 
