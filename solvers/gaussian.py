@@ -113,8 +113,12 @@ def mp_gauss_expect(f, split=(0,)):
 # ---------------------------------------------------------------- quadrature rules
 @functools.lru_cache(maxsize=64)
 def gauss_hermite(n: int):
-    """Nodes and weights for E_z f(z), z ~ N(0,1) (probabilists' Hermite), float64."""
-    x, w = np.polynomial.hermite_e.hermegauss(n)
+    """Nodes and weights for E_z f(z), z ~ N(0,1) (probabilists' Hermite), float64.
+    scipy's rule, not numpy's hermegauss: numpy's recursion overflows from n ~ 300 and
+    returns NaN weights without an error (the solvers then printed wrong points)."""
+    x, w = special.roots_hermitenorm(int(n))
+    if not np.all(np.isfinite(w)):
+        raise ArithmeticError(f"Gauss-Hermite rule with {n} nodes is not finite")
     return x, w / np.sqrt(2 * np.pi)
 
 

@@ -146,3 +146,24 @@ def test_energetic_terms_at_small_q_with_margin(q):
         assert np.allclose(energetic_terms(q, kappa), ref, rtol=tol, atol=0)
         with mp.workdps(20):
             assert np.allclose([float(x) for x in mp_energetic_terms(q, kappa)], ref, rtol=tol, atol=0)
+
+
+def test_gauss_hermite_rule_is_finite_and_exact_for_many_nodes():
+    """numpy's hermegauss overflows from ~300 nodes (NaN weights): --nodes 512 used to print
+    'beyond alpha_rs' for a lognormal at alpha = 0.5."""
+    from solvers.gaussian import gauss_hermite
+
+    for n in (64, 512, 2000):
+        x, w = gauss_hermite(n)
+        assert np.all(np.isfinite(w))
+        assert np.sum(w) == pytest.approx(1, abs=1e-13)
+        assert np.sum(w * x ** 4) == pytest.approx(3, abs=1e-12)
+
+
+def test_lognormal_saddle_point_converges_in_the_node_count():
+    import replica
+    from solvers.rs_saddle import measures_of, rs_point
+
+    pts = [rs_point(measures_of(replica.prior("lognormal:sigma=1"), n), 30.0, 0.0) for n in (256, 512)]
+    assert 0.5 < pts[0].alpha < 0.56
+    assert pts[1].alpha == pytest.approx(pts[0].alpha, abs=1e-3) and pts[1].q == pytest.approx(pts[0].q, abs=1e-3)
