@@ -297,6 +297,8 @@ def cmd_validate(args):
             trainer = args.trainer or ("qp" if args.prior in ("gaussian", "sign") else "permutation")
             if trainer == "qp" and args.prior not in ("gaussian", "sign"):
                 raise UsageError("--trainer qp covers --prior gaussian (spherical) and sign only")
+            if trainer == "relaxation" and args.prior == "sign":
+                raise UsageError("--trainer relaxation needs a distribution (prior spec), not sign")
             if args.prior != "sign":
                 parse_prior(args.prior)
             kappa = float(check_kappa(args.kappa))
@@ -434,16 +436,18 @@ def build_parser():
                         formatter_class=argparse.RawDescriptionHelpFormatter,
                         description="Train perceptrons on random samples and compare with the theory.\n"
                                     "  capacity         fraction of samples stored vs alpha at each N, the crossing "
-                                    "(probit fit)\n                   and its 1/N extrapolation, against E3\n"
+                                    "(probit fit)\n                   and its 1/N and N^-1/2 extrapolations, against E3\n"
                                     "  kappa            max margin kappa*(alpha) per N and its 1/N extrapolation, "
                                     "against E3\n"
                                     "  teacher-student  eps_g and R of a student trained on a teacher's labels, "
                                     "against E5-E8\n"
                                     "Trainers: qp = exact max-margin QP (gaussian = spherical weights, sign = w >= 0);"
                                     "\npermutation = swap-move annealing, the weight distribution kept exactly "
-                                    "(a heuristic:\nit may stop short of capacity; compare two --sweeps values); "
-                                    "disco = DisCo-SGD\n(the paper's algorithm; --sweeps = gradient steps). "
-                                    "Gibbs students: Gibbs sampling of the\nversion space (spherical) or a "
+                                    "(a heuristic:\nit may stop short of capacity; compare two --sweeps or --restarts values); "
+                                    "disco = DisCo-SGD\n(the paper's algorithm; --sweeps = gradient steps); relaxation = an LP "
+                                    "certificate,\nnot a trainer (its crossing bounds the exact one from above, the "
+                                    "annealer's from below).\n"
+                                    "Gibbs students: Gibbs sampling of the version space (spherical) or a\n"
                                     "zero-temperature swap walk (prior spec).\n"
                                     "Records are appended to --out as samples finish, with seeds, settings and "
                                     "package versions;\nrerunning the same command resumes.",
@@ -462,8 +466,10 @@ def build_parser():
     va.add_argument("--kappa", default="0", help="capacity: store every pattern with margin >= kappa (default 0); "
                                                  "the crossing at kappa is a point of the line kappa*(alpha)")
     va.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin", help="teacher-student rule")
-    va.add_argument("--trainer", choices=["qp", "permutation", "disco"],
-                    help="default: qp for gaussian/sign, permutation otherwise")
+    va.add_argument("--trainer", choices=["qp", "permutation", "disco", "relaxation"],
+                    help="default: qp for gaussian/sign, permutation otherwise; relaxation (capacity, "
+                         "distribution constraints): not a trainer, counts a sample as stored unless an LP "
+                         "certifies that no admissible permutation stores it (an upper bound on the crossing)")
     va.add_argument("--n", default="50,100", help="comma-separated sizes N (default 50,100)")
     va.add_argument("--alpha", default="0.4:1.0:7", help="alpha grid start:stop:count (default 0.4:1.0:7)")
     va.add_argument("--samples", type=int, default=16, help="samples per (N, alpha) (default 16)")

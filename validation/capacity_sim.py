@@ -9,7 +9,10 @@ inverse Hessian of the log-likelihood: all alphas contribute, not just the two a
 Trainers: "qp" (exact max-margin by a QP: spherical weights, or w >= 0 for "sign"),
 "permutation" (swap-move annealing, the distribution kept exactly: a heuristic whose
 failures may be the trainer's; run with two schedule lengths to see whether the
-crossing still moves), "disco" (DisCo-SGD, the paper's algorithm).
+crossing still moves; `restarts`), "disco" (DisCo-SGD, the paper's algorithm).  Not a
+trainer: "relaxation" marks a sample stored unless the Birkhoff LP certifies that no
+admissible permutation stores it (`validation.assignment`), so its crossing bounds the
+exact finite-N crossing from above, as the annealer's bounds it from below.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import time
 import numpy as np
 from scipy import optimize, special
 
+from .assignment import relaxation_feasible
 from .disco_sgd import disco_sgd
 from .constraint import targets, targets_alpha_rs
 from .extrapolation import extrapolate, width_exponent
@@ -26,7 +30,7 @@ from .max_margin import max_margin, random_sample
 from .permutation_mc import T0, anneal
 from replica.sweep import grid, run_sweep, select
 
-TRAINERS = ("qp", "permutation", "disco")
+TRAINERS = ("qp", "permutation", "disco", "relaxation")
 
 
 def capacity_task(task):
@@ -54,6 +58,8 @@ def capacity_task(task):
             if r.success:
                 break
         out = {"stored": r.success, "energy": min(energies), "sweeps_run": sweeps_run, "restarts_run": len(energies)}
+    elif trainer == "relaxation":      # not a trainer: "stored" = not certified unstorable (upper bound)
+        out = {"stored": relaxation_feasible(x, y, task["prior"], kappa)}
     elif trainer == "disco":
         r = disco_sgd(x, y, task["prior"], kappa=kappa, steps=task["sweeps"], rng=task["seed"])
         out = {"stored": r.success, "min_margin": r.min_margin, "steps_run": r.steps}

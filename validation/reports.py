@@ -40,7 +40,7 @@ def render(header, rows, fmt="markdown"):
 def capacity_table(rep, alpha_theory, fmt="markdown"):
     header = ["prior", "kappa", "trainer", "sweeps", "N", "samples/alpha", "alpha_c (simulation)", "SE", "step width",
               "E3 of the N targets", "alpha_c (E3)", "deviation / SE"]
-    sweeps = "" if rep.trainer == "qp" else (f"{rep.restarts} x {rep.sweeps}" if rep.restarts > 1 else str(rep.sweeps))
+    sweeps = "" if rep.trainer in ("qp", "relaxation") else (f"{rep.restarts} x {rep.sweeps}" if rep.restarts > 1 else str(rep.sweeps))
     rows = []
     for r in rep.rows:
         m = max(r.total) if r.total else 0
@@ -80,7 +80,7 @@ def capacity_figure(rep, alpha_theory, path):
     ax.set_ylabel("fraction of samples stored")
     runs = f"{rep.restarts} x " if rep.restarts > 1 else ""
     ax.set_title(f"{rep.prior}, kappa = {rep.kappa:g} ({rep.trainer}"
-                 + (f", {runs}{rep.sweeps} sweeps)" if rep.trainer != "qp" else ")"), fontsize=9)
+                 + (f", {runs}{rep.sweeps} sweeps)" if rep.trainer not in ("qp", "relaxation") else ")"), fontsize=9)
     ax.legend(fontsize=8)
     ok = [r for r in rep.rows if r.crossing is not None]
     if ok:
