@@ -46,6 +46,13 @@ def extrapolate(ns, values, errors, power=1.0) -> Extrapolation:
     return Extrapolation(float(coef[0]), float(np.sqrt(cov[0, 0])), float(coef[1]), float(power), chi2, len(x))
 
 
+def power_scan(ns, values, errors, powers=(0.25, 1 / 3, 0.5, 0.75, 1.0)):
+    """The intercept c0 for each assumed power of values = c0 + c1 N^-power.  With three or four
+    sizes the power itself is not determined by the data (a free-power fit is degenerate), so the
+    reports show how the intercept depends on it, next to each fit's chi^2."""
+    return [extrapolate(ns, values, errors, p) for p in powers]
+
+
 def extrapolate_1_over_n(ns, values, errors):
     """values = c0 + c1 / N: (c0, standard error of c0)."""
     e = extrapolate(ns, values, errors, 1.0)
