@@ -284,6 +284,8 @@ def cmd_validate(args):
         raise UsageError("--sweeps must be >= 1")
     if not 1 <= args.restarts <= 1000:
         raise UsageError("--restarts must be between 1 and 1000")
+    if args.recorded_only and args.what != "capacity":
+        raise UsageError("--recorded-only applies to validate capacity")
     ns = _sizes(args.n)
     alphas, _ = parse_range(args.alpha, "alpha", lo_ok=1e-9)
     ex = _executor(args.workers)
@@ -306,7 +308,9 @@ def cmd_validate(args):
                 raise UsageError("--restarts applies to the permutation trainer only")
             rep = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
                                     sweeps=args.sweeps, kappa=kappa, executor=ex, progress=progress,
-                                    restarts=args.restarts)
+                                    restarts=args.restarts, run=not args.recorded_only)
+            if not any(r.alphas for r in rep.rows):
+                raise UsageError(f"no records in {args.out} match these settings and this grid")
             alpha_c = float(capacity("rectified" if args.prior == "sign" else args.prior, args.kappa, dps=15).alpha_c)
             _emit(reports.capacity_table(rep, alpha_c, args.format), args)
             if args.figure:
@@ -478,6 +482,9 @@ def build_parser():
     va.add_argument("--restarts", type=int, default=1,
                     help="capacity, permutation trainer: independent anneals per sample, stored if one stores it "
                          "(default 1; the stored fraction is a lower bound that rises with restarts)")
+    va.add_argument("--recorded-only", action="store_true",
+                    help="capacity: run nothing; tabulate the records of the grid already in --out (for sizes "
+                         "run on different alpha grids, give the union of the grids)")
     va.add_argument("--out", default="validation_records.jsonl", help="JSONL record file (resumable)")
     va.add_argument("--format", choices=["markdown", "csv"], default="markdown", help="table format")
     va.add_argument("--table", help="also write the table to this file")

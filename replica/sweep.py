@@ -45,11 +45,12 @@ def load(path):
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def run_sweep(fn, tasks, path, executor=None, progress=True):
+def run_sweep(fn, tasks, path, executor=None, progress=True, run=True):
     """Run fn(task) -> dict for every task not yet in `path`; append {"task", "result",
     "versions"} records.  Returns the records of `tasks` (the file may hold others: more
-    seeds, other sizes, other settings)."""
-    todo = [t for t in tasks if task_key(t) not in done_keys(path)]
+    seeds, other sizes, other settings).  run=False runs nothing and returns the records
+    of `tasks` already in the file."""
+    todo = [t for t in tasks if task_key(t) not in done_keys(path)] if run else []
     if hasattr(executor, "get_executor"):      # a dask.distributed Client
         executor = executor.get_executor()
     own = executor is None

@@ -92,6 +92,23 @@ def test_validate_capacity_cli(tmp_path, capsys):
     assert rc == 2 and "qp" in err
     rc, _, err = run(capsys, "validate", "capacity", "--prior", "nosuch")
     assert rc == 2 and "nosuch" in err
+    # --recorded-only: the same table from the records, nothing run, and a mixed grid tabulates
+    # the loads that exist (a second size on another grid is added without re-running the first)
+    n_lines = len(out.read_text().splitlines())
+    rc, again, _ = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "20", "--alpha", "1.2:2.8:5",
+                       "--samples", "8", "--out", str(out), "--recorded-only")
+    assert rc == 0 and again.split("records:")[0] == text.split("records:")[0]
+    rc, _, _ = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "24", "--alpha", "2,2.4",
+                   "--samples", "8", "--out", str(out), "--quiet", "--workers", "1")
+    rc, mixed, _ = run(capsys, "validate", "capacity", "--prior", "gaussian", "--n", "20,24",
+                       "--alpha", "1.2,1.6,2,2.4,2.8", "--samples", "8", "--out", str(out), "--recorded-only")
+    assert rc == 0 and len(out.read_text().splitlines()) == n_lines + 16
+    assert "| gaussian | 0 | qp |  | 24 | 8 |" in mixed and "1/N -> 0" in mixed
+    rc, _, err = run(capsys, "validate", "capacity", "--prior", "sign", "--n", "20", "--out", str(out),
+                     "--recorded-only")
+    assert rc == 2 and "no records" in err
+    rc, _, err = run(capsys, "validate", "kappa", "--prior", "sign", "--recorded-only")
+    assert rc == 2 and "capacity" in err
 
 
 def test_validate_kappa_and_teacher_student_cli(tmp_path, capsys):

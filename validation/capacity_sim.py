@@ -175,10 +175,11 @@ def report_from_records(records, template, ns, alphas):
 
 
 def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=20000, kappa=0.0,
-                      executor=None, progress=True, restarts=1) -> CapacityReport:
+                      executor=None, progress=True, restarts=1, run=True) -> CapacityReport:
     """Run (or resume from `path`) samples x N x alpha and report the crossings.  At kappa > 0
     the crossing alpha_N(kappa) is a point of the max-margin line kappa*(alpha) (the median
-    of the per-sample max margin at alpha_N is kappa)."""
+    of the per-sample max margin at alpha_N is kappa).  run=False tabulates the records already
+    in `path` (those of the grid that exist) and runs nothing."""
     if trainer not in TRAINERS:
         raise ValueError(f"unknown trainer '{trainer}' (one of {', '.join(TRAINERS)})")
     template = {"prior": prior, "kappa": float(kappa), "trainer": trainer, "sweeps": int(sweeps)}
@@ -190,5 +191,5 @@ def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", s
         raise ValueError("restarts apply to the permutation trainer only")
     alphas = grid(alphas)
     tasks = [dict(template, n=int(n), alpha=a, seed=int(s)) for n in ns for a in alphas for s in range(samples)]
-    records = run_sweep(capacity_task, tasks, path, executor, progress)
+    records = run_sweep(capacity_task, tasks, path, executor, progress, run)
     return report_from_records(records, template, ns, alphas)
