@@ -12,8 +12,18 @@ cap() {  # name, then validate arguments
 cap capacity_gaussian  --prior gaussian  --n 50,100,200 --alpha 1.6:2.4:9 --samples 100
 cap capacity_sign      --prior sign      --n 50,100,200 --alpha 0.8:1.2:9 --samples 100
 cap capacity_lognormal --prior lognormal:sigma=1 --n 50,100,200 --alpha 0.55:0.9:8 --samples 48 --sweeps 40000
-cap capacity_rectified --prior rectified --n 50,100,200 --alpha 0.8:1.15:8 --samples 48 --sweeps 40000
+cap capacity_rectified --prior rectified --n 50,100,200,400 --alpha 0.8:1.15:8 --samples 48 --sweeps 40000
 cap capacity_ei        --prior ei:fE=0.8,sigmaE=1,sigmaI=1 --n 50,100,200 --alpha 0.36:0.64:8 --samples 48 --sweeps 40000
+# the rectified finite-N crossing bracketed: more annealing effort (from below) and the LP relaxation (from above)
+$V capacity --prior rectified --n 50,100 --alpha 0.85:1.1:6 --samples 48 --sweeps 160000 --out capacity_rectified_long.jsonl --table capacity_rectified_long.md --quiet
+$V capacity --prior rectified --n 50,100 --alpha 0.8:1.15:8 --samples 48 --sweeps 40000 --restarts 4 --out capacity_rectified_restarts.jsonl --table capacity_rectified_restarts.md --quiet
+$V capacity --prior rectified --trainer relaxation --n 50,100 --alpha 0.8:1.15:8 --samples 48 --out capacity_rectified_relaxation.jsonl --table capacity_rectified_relaxation.md --quiet
+# control with a known limit: Gaussian targets under the same annealer (E3 = 2, as for spherical weights);
+# N = 400 only near its crossing, then one table of all records
+G="--prior gaussian --trainer permutation --samples 48 --sweeps 40000 --out capacity_gaussian_perm.jsonl"
+$V capacity $G --n 50,100,200 --alpha 1.6:2.2:7 --quiet > /dev/null
+$V capacity $G --n 400 --alpha 1.9:2.0:3 --quiet > /dev/null
+$V capacity $G --n 50,100,200,400 --alpha 1.6,1.7,1.8,1.9,1.95,2.0,2.1,2.2 --recorded-only --table capacity_gaussian_perm.md --figure capacity_gaussian_perm.png
 # points of kappa*(alpha): the crossing at margin kappa (storage annealer / QP)
 cap capacity_k04_lognormal --prior lognormal:sigma=1 --kappa 0.4 --n 50,100,200 --alpha 0.29:0.53:7 --samples 48 --sweeps 40000
 cap capacity_k04_rectified --prior rectified --kappa 0.4 --n 50,100,200 --alpha 0.43:0.67:7 --samples 48 --sweeps 40000
