@@ -16,7 +16,10 @@ cap capacity_rectified --prior rectified --n 50,100,200,400 --alpha 0.8:1.15:8 -
 cap capacity_ei        --prior ei:fE=0.8,sigmaE=1,sigmaI=1 --n 50,100,200 --alpha 0.36:0.64:8 --samples 48 --sweeps 40000
 # the rectified finite-N crossing bracketed: more annealing effort (from below) and the LP relaxation (from above)
 $V capacity --prior rectified --n 50,100 --alpha 0.85:1.1:6 --samples 48 --sweeps 160000 --out capacity_rectified_long.jsonl --table capacity_rectified_long.md --quiet
-$V capacity --prior rectified --n 50,100 --alpha 0.8:1.15:8 --samples 48 --sweeps 40000 --restarts 4 --out capacity_rectified_restarts.jsonl --table capacity_rectified_restarts.md --quiet
+R="--prior rectified --samples 48 --sweeps 40000 --restarts 4 --out capacity_rectified_restarts.jsonl"
+$V capacity $R --n 50,100 --alpha 0.8:1.15:8 --quiet > /dev/null
+$V capacity $R --n 200 --alpha 0.9,0.95,1.0,1.05 --quiet > /dev/null
+$V capacity $R --n 50,100,200 --alpha 0.8:1.15:8 --recorded-only --table capacity_rectified_restarts.md
 $V capacity --prior rectified --trainer relaxation --n 50,100 --alpha 0.8:1.15:8 --samples 48 --out capacity_rectified_relaxation.jsonl --table capacity_rectified_relaxation.md --quiet
 # control with a known limit: Gaussian targets under the same annealer (E3 = 2, as for spherical weights);
 # N = 400 only near its crossing, then one table of all records
