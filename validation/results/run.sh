@@ -31,6 +31,9 @@ $V capacity $G --n 50,100,200,400 --alpha 1.6,1.7,1.8,1.9,1.95,2.0,2.1,2.2 --rec
 cap capacity_k04_lognormal --prior lognormal:sigma=1 --kappa 0.4 --n 50,100,200 --alpha 0.29:0.53:7 --samples 48 --sweeps 40000
 cap capacity_k04_rectified --prior rectified --kappa 0.4 --n 50,100,200 --alpha 0.43:0.67:7 --samples 48 --sweeps 40000
 cap capacity_k04_ei        --prior ei:fE=0.8,sigmaE=1,sigmaI=1 --kappa 0.4 --n 50,100,200,400 --alpha 0.16:0.36:6 --samples 48 --sweeps 40000
+cap capacity_k08_rectified --prior rectified --kappa 0.8 --n 50,100,200 --alpha 0.22:0.43:7 --samples 48 --sweeps 40000
+cap capacity_k08_lognormal --prior lognormal:sigma=1 --kappa 0.8 --n 50,100,200 --alpha 0.15:0.36:7 --samples 48 --sweeps 40000
+cap capacity_k08_ei        --prior ei:fE=0.8,sigmaE=1,sigmaI=1 --kappa 0.8 --n 50,100,200 --alpha 0.08:0.26:7 --samples 48 --sweeps 40000
 # per-sample max margin kappa*(alpha): exact QP (spherical, sign) and the ratchet's lower bound (distribution constraints)
 kap() { local name=$1; shift; $V kappa "$@" --out "$name.jsonl" --table "$name.md" --figure "$name.png" --quiet; }
 kap kappa_gaussian  --prior gaussian --n 50,100,200 --alpha 0.25:1.5:6 --samples 48
