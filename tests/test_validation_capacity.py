@@ -1,6 +1,6 @@
 """Capacity from simulation with the distribution kept exact (swap-move annealing), small
 and seeded: N = 60, 16 samples at 4 loads.  The crossing of the stored fraction (probit
-fit) lies within 3 of its standard errors of E3.  (The full runs, N = 50-200 with 1/N
+fit) lies within 3 of its standard errors of E3.  (The full runs, N = 50-400 with 1/N
 and N^-1/2 extrapolations, are in validation/results/.)"""
 import pytest
 
