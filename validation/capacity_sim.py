@@ -28,6 +28,7 @@ from .constraint import targets, targets_alpha_rs
 from .extrapolation import extrapolate, width_exponent
 from .max_margin import max_margin, random_sample
 from .permutation_mc import T0, anneal
+from .scaling import fit_scaling, observed_information_inverse
 from replica.sweep import grid, run_sweep, select
 
 TRAINERS = ("qp", "permutation", "disco", "relaxation")
@@ -97,19 +98,8 @@ def probit_crossing(alphas, stored, total):
              np.log(span / 4 + 1e-12)]
     res = optimize.minimize(nll, guess, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
     th = res.x
-    # observed information by central differences
-    eps = np.array([1e-4 * max(span, 1e-3), 1e-3])
-    hess = np.empty((2, 2))
-    for i in range(2):
-        for j in range(2):
-            e_i, e_j = np.eye(2)[i] * eps[i], np.eye(2)[j] * eps[j]
-            hess[i, j] = (nll(th + e_i + e_j) - nll(th + e_i - e_j) - nll(th - e_i + e_j) + nll(th - e_i - e_j)) \
-                / (4 * eps[i] * eps[j])
-    try:
-        cov = np.linalg.inv(hess)
-        se = float(np.sqrt(cov[0, 0])) if cov[0, 0] > 0 else float("inf")
-    except np.linalg.LinAlgError:
-        se = float("inf")
+    cov = observed_information_inverse(nll, th, np.array([1e-4 * max(span, 1e-3), 1e-3]))
+    se = float(np.sqrt(cov[0, 0])) if cov is not None else float("inf")
     return float(th[0]), se, float(np.exp(th[1]))
 
 
@@ -141,6 +131,7 @@ class CapacityReport:
     width_exponent: float | None    # b of width ~ N^-b
     seconds: float                  # summed over samples
     restarts: int = 1               # permutation trainer: independent anneals per sample
+    scaling: object = None          # scaling.ScalingFit over all counts (three sizes or more), or None
 
     def to_dict(self):
         d = dataclasses.asdict(self)
@@ -169,9 +160,11 @@ def report_from_records(records, template, ns, alphas):
         ext[power] = extrapolate([r.n for r in ok], [r.crossing for r in ok], [r.crossing_error for r in ok],
                                  power) if len(ok) >= 2 else None
     secs = float(sum(r["result"].get("seconds", 0.0) for r in recs))
+    cells = [(r.n, a, k, m) for r in rows for a, k, m in zip(r.alphas, r.stored, r.total)]
+    scaling = fit_scaling(*zip(*cells), start=np.mean([r.crossing for r in ok])) if len(ok) >= 3 else None
     return CapacityReport(template["prior"], template["kappa"], template["trainer"], template["sweeps"], rows,
                           ext[1.0], ext[0.5], width_exponent([r.n for r in ok], [r.width for r in ok]), secs,
-                          int(template.get("restarts", 1)))
+                          int(template.get("restarts", 1)), scaling)
 
 
 def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=20000, kappa=0.0,

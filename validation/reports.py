@@ -49,10 +49,12 @@ def capacity_table(rep, alpha_theory, fmt="markdown"):
         rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, str(r.n), str(m), _fmt(r.crossing),
                      _fmt(r.crossing_error), _fmt(r.width), _fmt(r.e3_targets), f"{alpha_theory:.6f}",
                      _fmt(_dev(r.crossing, alpha_theory, r.crossing_error), "dev")])
-    for label, ext in (("1/N -> 0", rep.extrapolated), ("N^-1/2 -> 0", rep.extrapolated_sqrt)):
+    for label, ext in (("1/N -> 0", rep.extrapolated), ("N^-1/2 -> 0", rep.extrapolated_sqrt),
+                       ("scaling fit -> 0", rep.scaling)):
         if ext:
-            rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, label, "", _fmt(ext.value), _fmt(ext.se),
-                         "", "", f"{alpha_theory:.6f}", _fmt(_dev(ext.value, alpha_theory, ext.se), "dev")])
+            value, se = ext
+            rows.append([rep.prior, f"{rep.kappa:g}", rep.trainer, sweeps, label, "", _fmt(value), _fmt(se),
+                         "", "", f"{alpha_theory:.6f}", _fmt(_dev(value, alpha_theory, se), "dev")])
     text = render(header, rows, fmt)
     if fmt == "markdown" and rep.width_exponent is not None:
         text += (f"\nstep width ~ N^-{rep.width_exponent:.2f}; chi^2 of the fits: 1/N {rep.extrapolated.chi2:.2f}, "
@@ -62,6 +64,12 @@ def capacity_table(rep, alpha_theory, fmt="markdown"):
         text += "intercept against the assumed power p of N^-p (dev / SE, chi^2): " + "; ".join(
             f"p = {e.power:.2f}: {e.value:.4f} +- {e.se:.4f} ({_fmt(_dev(e.value, alpha_theory, e.se), 'dev')}, {e.chi2:.1f})"
             for e in scan) + "\n"
+    sc = rep.scaling
+    if fmt == "markdown" and sc:
+        text += (f"scaling fit (all counts; shift and width ~ N^-p): p = {sc.power:.3f} +- {sc.power_se:.3f}, "
+                 f"alpha_N - alpha_c = {sc.offset:.3f} N^-p, width {sc.width:.3f} N^-p, "
+                 f"P_N(alpha_c) = {sc.fixed_point_fraction:.2f} at every N; deviance {sc.deviance:.1f} "
+                 f"for {sc.dof} dof\n")
     return text
 
 
@@ -101,6 +109,11 @@ def capacity_figure(rep, alpha_theory, path):
             if ext:
                 bx.errorbar([0], [ext.value], [ext.se], fmt="s", capsize=2, color=c, label=f"{lab} -> 0")
                 bx.plot(xs, ext.value + ext.slope * xs ** ext.power, color=c, lw=0.8)
+        sc = rep.scaling
+        if sc:
+            bx.errorbar([0.0008], [sc.alpha_c], [sc.se], fmt="D", capsize=2, color="C4",
+                        label=f"scaling fit (p = {sc.power:.2f}) -> 0")
+            bx.plot(xs, sc.alpha_c + sc.offset * xs ** sc.power, color="C4", lw=0.8, ls=":")
         bx.axhline(alpha_theory, color="k", ls="--", lw=1)
         bx.set_xlabel("1/N")
         bx.set_ylabel(r"crossing $\alpha_N$")
