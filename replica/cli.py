@@ -440,7 +440,8 @@ def build_parser():
                         formatter_class=argparse.RawDescriptionHelpFormatter,
                         description="Train perceptrons on random samples and compare with the theory.\n"
                                     "  capacity         fraction of samples stored vs alpha at each N, the crossing "
-                                    "(probit fit)\n                   and its 1/N and N^-1/2 extrapolations, against E3\n"
+                                    "(probit fit),\n                   extrapolated by a finite-size scaling fit of all counts (power fitted)\n"
+                                    "                   and by 1/N and N^-1/2 fits of the crossings, against E3\n"
                                     "  kappa            max margin kappa*(alpha) per N and its 1/N extrapolation, "
                                     "against E3\n"
                                     "  teacher-student  eps_g and R of a student trained on a teacher's labels, "

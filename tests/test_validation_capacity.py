@@ -2,6 +2,7 @@
 and seeded: N = 60, 16 samples at 4 loads.  The crossing of the stored fraction (probit
 fit) lies within 3 of its standard errors of E3.  (The full runs, N = 50-400 with 1/N
 and N^-1/2 extrapolations, are in validation/results/.)"""
+import numpy as np
 import pytest
 
 import replica
@@ -46,3 +47,17 @@ def test_relaxation_bounds_the_annealer_sample_by_sample(tmp_path):
     up = simulate_capacity("rectified", trainer="relaxation", **kw)
     assert all(a <= b for a, b in zip(low.rows[0].stored, up.rows[0].stored))
     assert sum(up.rows[0].stored) < sum(up.rows[0].total)        # the certificate is not vacuous
+
+
+def test_scaling_fit_of_exact_separability_finds_covers_threshold(tmp_path):
+    """Spherical weights by the exact QP at N = 25, 50, 100 (32 samples, 9 loads): Cover's law
+    puts P_N(2) = 1/2 at every N and the width of the step at ~ N^-1/2, so the scaling fit
+    returns alpha_c = 2 and p = 1/2 within 3 of its standard errors, and a fixed-point
+    fraction near 1/2."""
+    rep = simulate_capacity("gaussian", [25, 50, 100], list(np.linspace(1.5, 2.5, 9)), 32,
+                            str(tmp_path / "q.jsonl"), trainer="qp", progress=False)
+    sc = rep.scaling
+    assert sc is not None and sc.se < 0.06 and sc.power_se < 0.2
+    assert abs(sc.alpha_c - 2.0) < 3 * sc.se, sc
+    assert abs(sc.power - 0.5) < 3 * sc.power_se, sc
+    assert abs(sc.fixed_point_fraction - 0.5) < 0.15, sc
