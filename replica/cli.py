@@ -343,12 +343,14 @@ def cmd_validate(args):
             for st in students:
                 if st not in ("spherical", "sign"):
                     parse_prior(st)
-            reps, ths = [], []
+            reps, ths, errs = [], [], []
             for st in students:
                 reps.append(simulate_teacher_student(args.teacher, st, args.rule, ns, alphas, args.samples, args.out,
                                                      sweeps=args.sweeps, executor=ex, progress=progress))
-                ths.append({float(p.alpha): p.eps_g for p in teacher_student(args.teacher, st, args.rule, alphas)})
-            _emit(reports.ts_table(reps, ths, args.format), args)
+                pts = teacher_student(args.teacher, st, args.rule, alphas)
+                ths.append({float(p.alpha): p.eps_g for p in pts})
+                errs.append({float(p.alpha): p.eps_error for p in pts})
+            _emit(reports.ts_table(reps, ths, args.format, errs), args)
             if args.figure:
                 fine = list(np.linspace(min(alphas), max(alphas), 25)) if len(alphas) > 1 else alphas
                 dense = [{float(p.alpha): p.eps_g for p in teacher_student(args.teacher, st, args.rule, fine)}

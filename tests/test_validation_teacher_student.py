@@ -78,3 +78,17 @@ def test_sign_student_version_space_ends_for_a_signed_teacher():
     pts = replica.teacher_student("gaussian", "sign", "gibbs", [1.0, 2.0])
     assert 0 < pts[0].R < 1 and pts[0].q < 0.95
     assert np.isnan(pts[1].R) and "version space empty" in pts[1].branch
+
+
+def test_theory_error_enters_the_deviation():
+    from types import SimpleNamespace as NS
+
+    from validation.reports import ts_table
+
+    row = NS(alpha=1.0, n=100, samples=24, eps_g=0.20, eps_se=0.003, R=0.8, R_se=0.01)
+    rep = NS(teacher="lognormal:sigma=1", student="lognormal:sigma=1", rule="max-margin", rows=[row],
+             extrapolated={1.0: (0.21, 0.003)})
+    plain = ts_table([rep], [{1.0: 0.194}])
+    with_err = ts_table([rep], [{1.0: 0.194}], theory_errors=[{1.0: 0.004}])
+    assert "| +2.00 |" in plain and "| +5.33 |" in plain          # 0.006 / 0.003, 0.016 / 0.003
+    assert "| 4.0e-03 | +1.20 |" in with_err and "| +3.20 |" in with_err   # over hypot(0.003, 0.004) = 0.005

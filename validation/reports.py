@@ -175,21 +175,24 @@ def _extrapolated_errorbars(ax, extrapolated, color, ms):
 
 
 # ---------------------------------------------------------------- teacher-student
-def ts_table(reports, theories, fmt="markdown"):
-    """One table for several students: reports and theories ({alpha: eps_g}) in pairs."""
+def ts_table(reports, theories, fmt="markdown", theory_errors=None):
+    """One table for several students: reports and theories ({alpha: eps_g}) in pairs;
+    theory_errors ({alpha: error estimate of eps_g}, one per student) enter the deviation,
+    (simulation - theory) / sqrt(SE^2 + error^2)."""
     header = ["teacher", "student", "rule", "alpha", "N", "samples", "eps_g (simulation)", "SE", "R", "SE(R)",
-              "eps_g (theory)", "deviation / SE"]
+              "eps_g (theory)", "theory error", "deviation / SE"]
     rows = []
-    for rep, theory in zip(reports, theories):
+    errors = theory_errors or [{} for _ in theories]
+    for rep, theory, err in zip(reports, theories, errors):
+        def line(alpha, n, samples, e, se, R="", R_se=""):
+            th, te = theory[alpha], err.get(alpha, 0.0) or 0.0
+            both = None if se is None else float(np.hypot(se, te))
+            return [rep.teacher, rep.student, rep.rule, f"{alpha:g}", n, samples, _fmt(e), _fmt(se), R, R_se,
+                    f"{th:.6f}", f"{te:.1e}" if te else "", _fmt(_dev(e, th, both), "dev")]
         for r in rep.rows:
-            th = theory[r.alpha]
-            rows.append([rep.teacher, rep.student, rep.rule, f"{r.alpha:g}", str(r.n), str(r.samples), _fmt(r.eps_g),
-                         _fmt(r.eps_se), _fmt(r.R), _fmt(r.R_se), f"{th:.6f}",
-                         _fmt(_dev(r.eps_g, th, r.eps_se), "dev")])
+            rows.append(line(r.alpha, str(r.n), str(r.samples), r.eps_g, r.eps_se, _fmt(r.R), _fmt(r.R_se)))
         for a, (e, se) in rep.extrapolated.items():
-            th = theory[a]
-            rows.append([rep.teacher, rep.student, rep.rule, f"{a:g}", "1/N -> 0", "", _fmt(e), _fmt(se), "", "",
-                         f"{th:.6f}", _fmt(_dev(e, th, se), "dev")])
+            rows.append(line(a, "1/N -> 0", "", e, se))
     return render(header, rows, fmt)
 
 
