@@ -36,7 +36,8 @@ cap capacity_k08_lognormal --prior lognormal:sigma=1 --kappa 0.8 --n 50,100,200 
 E="--prior ei:fE=0.8,sigmaE=1,sigmaI=1 --kappa 0.8 --samples 48 --sweeps 40000 --out capacity_k08_ei.jsonl"
 $V capacity $E --n 50,100,200 --alpha 0.08:0.26:7 --quiet > /dev/null
 $V capacity $E --n 400 --alpha 0.11:0.23:5 --quiet > /dev/null
-$V capacity $E --n 50,100,200,400 --alpha 0.08:0.26:7 --recorded-only --table capacity_k08_ei.md --figure capacity_k08_ei.png
+$V capacity $E --n 800 --alpha 0.13:0.19:5 --quiet > /dev/null
+$V capacity $E --n 50,100,200,400,800 --alpha 0.08,0.11,0.13,0.14,0.145,0.16,0.17,0.175,0.19,0.2,0.23,0.26 --recorded-only --table capacity_k08_ei.md --figure capacity_k08_ei.png
 # per-sample max margin kappa*(alpha): exact QP (spherical, sign) and the ratchet's lower bound (distribution constraints)
 kap() { local name=$1; shift; $V kappa "$@" --out "$name.jsonl" --table "$name.md" --figure "$name.png" --quiet; }
 kap kappa_gaussian  --prior gaussian --n 50,100,200 --alpha 0.25:1.5:6 --samples 48
