@@ -40,7 +40,7 @@ def _formulation(x, y, tg: Targets):
     rows_eq, margin_blocks, values = [], [], []
     offset = 0
     for b in tg.blocks():
-        vals, cnt = np.unique(np.round(tg.values[b], 13), return_counts=True)
+        vals, cnt = tg.distinct(b)
         m, k = b.stop - b.start, len(vals)
         # Pi_b[i, j]: synapse b.start + i takes (a share of) distinct value j of its block
         rows_eq.append((sparse.kron(sparse.identity(m), np.ones((1, k))), np.ones(m), offset, m * k))

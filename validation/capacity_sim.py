@@ -25,7 +25,7 @@ from scipy import optimize, special
 from .assignment import relaxation_feasible
 from .disco_sgd import disco_sgd
 from .constraint import targets, targets_alpha_rs
-from .extrapolation import extrapolate, width_exponent
+from .extrapolation import power_scan, width_exponent
 from .max_margin import max_margin, random_sample
 from .permutation_mc import T0, anneal
 from .scaling import fit_scaling, observed_information_inverse
@@ -132,6 +132,7 @@ class CapacityReport:
     seconds: float                  # summed over samples
     restarts: int = 1               # permutation trainer: independent anneals per sample
     scaling: object = None          # scaling.ScalingFit over all counts (three sizes or more), or None
+    power_scan: list = dataclasses.field(default_factory=list)   # Extrapolation for each assumed power
 
     def to_dict(self):
         d = dataclasses.asdict(self)
@@ -155,16 +156,15 @@ def report_from_records(records, template, ns, alphas):
         for r in rows:
             r.e3_targets = targets_alpha_rs(targets(template["prior"], r.n), template["kappa"])
     ok = [r for r in rows if r.crossing is not None and np.isfinite(r.crossing_error)]
-    ext = {}
-    for power in (1.0, 0.5):
-        ext[power] = extrapolate([r.n for r in ok], [r.crossing for r in ok], [r.crossing_error for r in ok],
-                                 power) if len(ok) >= 2 else None
+    scan = power_scan([r.n for r in ok], [r.crossing for r in ok], [r.crossing_error for r in ok]) \
+        if len(ok) >= 2 else []
+    ext = {e.power: e for e in scan}
     secs = float(sum(r["result"].get("seconds", 0.0) for r in recs))
     cells = [(r.n, a, k, m) for r in rows for a, k, m in zip(r.alphas, r.stored, r.total)]
     scaling = fit_scaling(*zip(*cells), start=np.mean([r.crossing for r in ok])) if len(ok) >= 3 else None
     return CapacityReport(template["prior"], template["kappa"], template["trainer"], template["sweeps"], rows,
-                          ext[1.0], ext[0.5], width_exponent([r.n for r in ok], [r.width for r in ok]), secs,
-                          int(template.get("restarts", 1)), scaling)
+                          ext.get(1.0), ext.get(0.5), width_exponent([r.n for r in ok], [r.width for r in ok]),
+                          secs, int(template.get("restarts", 1)), scaling, scan)
 
 
 def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=20000, kappa=0.0,

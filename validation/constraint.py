@@ -39,6 +39,10 @@ class Targets:
     def blocks(self):
         return [slice(int(a), int(b)) for a, b in zip(self.starts[:-1], self.starts[1:])]
 
+    def distinct(self, block):
+        """The distinct values of one block and their multiplicities (equal up to 1e-13)."""
+        return np.unique(np.round(self.values[block], 13), return_counts=True)
+
     def project(self, w):
         """Full 1-D OT projection of w onto the constraint (ties broken stably)."""
         out = np.empty(self.n)
@@ -98,7 +102,7 @@ def target_measures(tg: Targets):
     distinct admissible weight vectors."""
     out, ln_count = [], 0.0
     for b in tg.blocks():
-        vals, cnt = np.unique(np.round(tg.values[b], 13), return_counts=True)
+        vals, cnt = tg.distinct(b)
         out.append(Measure(vals, cnt / cnt.sum(), (b.stop - b.start) / tg.n))
         ln_count += special.gammaln(b.stop - b.start + 1) - special.gammaln(cnt + 1).sum()
     return out, ln_count / tg.n

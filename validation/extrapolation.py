@@ -10,8 +10,8 @@ here, so the reports give both the 1/N and the N^{-1/2} intercepts.  What is mea
   only the trainer (the exact MILP at N <= 30 finds no sample the annealer misses; at finite
   N the admissible weights are a discrete set of permutations, `constraint.
   targets_entropy_alpha`).  On the control with a known limit, Gaussian targets (E3 = 2,
-  the spherical value), the 1/N intercept misses 2 by -3.4 SE (chi^2 4.0, 1 dof) and the
-  N^{-1/2} one does not (+1.6 SE, chi^2 1.6): validation/results/README.md.
+  the spherical value, N = 50-400), the 1/N intercept misses 2 by -4.8 SE (chi^2 4.6,
+  2 dof) and the N^{-1/2} one gives +2.0 SE (chi^2 2.0): validation/results/README.md.
 Step widths scale as N^-0.4 .. N^-0.9 (`width_exponent` reports it).  The fit that does not
 assume the power, one-parameter scaling of all counts with shift and width ~ N^-p, is
 `scaling.fit_scaling`; on the control it gives 2.004 +- 0.016.  Means of smooth observables

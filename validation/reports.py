@@ -8,8 +8,6 @@ import io
 
 import numpy as np
 
-from .extrapolation import power_scan
-
 
 def _dev(value, theory, se):
     if value is None or se is None or not np.isfinite(se) or se == 0:
@@ -59,11 +57,9 @@ def capacity_table(rep, alpha_theory, fmt="markdown"):
     if fmt == "markdown" and rep.width_exponent is not None:
         text += (f"\nstep width ~ N^-{rep.width_exponent:.2f}; chi^2 of the fits: 1/N {rep.extrapolated.chi2:.2f}, "
                  f"N^-1/2 {rep.extrapolated_sqrt.chi2:.2f} ({rep.extrapolated.points - 2} dof)\n")
-        ok = [r for r in rep.rows if r.crossing is not None and np.isfinite(r.crossing_error)]
-        scan = power_scan([r.n for r in ok], [r.crossing for r in ok], [r.crossing_error for r in ok])
         text += "intercept against the assumed power p of N^-p (dev / SE, chi^2): " + "; ".join(
             f"p = {e.power:.2f}: {e.value:.4f} +- {e.se:.4f} ({_fmt(_dev(e.value, alpha_theory, e.se), 'dev')}, {e.chi2:.1f})"
-            for e in scan) + "\n"
+            for e in rep.power_scan) + "\n"
     sc = rep.scaling
     if fmt == "markdown" and sc:
         text += (f"scaling fit (all counts; shift and width ~ N^-p): p = {sc.power:.3f} +- {sc.power_se:.3f}, "

@@ -8,7 +8,7 @@ probit F of its own offset and width,
 
 the half-point alpha_N = alpha_c + x0 N^-p and the width w0 N^-p shrink with the same power.
 The width is measured at every N, so the data fix p (the crossing points alone do not:
-`extrapolation.power_scan`).  A fixed point P_N(alpha_c) = Phi(-x0/w0), the same at every N,
+`extrapolation.power_scan`).  A fixed point P_N(alpha_c) = Phi(x0/w0), the same at every N,
 is the signature; F(0) need not be 1/2, which is why the half-points drift.  The control
 with a known limit (Gaussian targets under swap annealing, E3 = 2) gives alpha_c = 2.004 +-
 0.016 with p = 0.60 +- 0.08 (validation/results/README.md).
@@ -69,9 +69,12 @@ def fit_scaling(ns, alphas, stored, total, start=None, powers=(0.3, 0.5, 0.8, 1.
     if len(set(n.tolist())) < 3:
         return None
 
-    def nll(th):
+    def z_of(th):
         ac, x0, log_w, p = th
-        z = (ac + x0 * n ** -p - a) / (np.exp(log_w) * n ** -p)
+        return (ac + x0 * n ** -p - a) / (np.exp(log_w) * n ** -p)
+
+    def nll(th):
+        z = z_of(th)
         return -float(np.sum(k * special.log_ndtr(z) + (m - k) * special.log_ndtr(-z)))
 
     a0 = float(np.median(a)) if start is None else float(start)
@@ -89,8 +92,7 @@ def fit_scaling(ns, alphas, stored, total, start=None, powers=(0.3, 0.5, 0.8, 1.
     cov = observed_information_inverse(nll, th, np.array([1e-4 * span, 1e-3 * max(1.0, abs(th[1])), 1e-3, 1e-3]))
     if cov is None:
         return None
-    z = (th[0] + th[1] * n ** -th[3] - a) / (np.exp(th[2]) * n ** -th[3])
-    prob = np.clip(special.ndtr(z), 1e-300, 1 - 1e-16)
+    prob = np.clip(special.ndtr(z_of(th)), 1e-300, 1 - 1e-16)
     with np.errstate(divide="ignore", invalid="ignore"):
         dev = 2 * np.sum(np.where(k > 0, k * np.log(k / (m * prob)), 0.0)
                          + np.where(m > k, (m - k) * np.log((m - k) / (m * (1 - prob))), 0.0))
