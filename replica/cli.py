@@ -17,7 +17,8 @@ import mpmath as mp
 import numpy as np
 
 from .capacity import capacity, check_kappa, curve, curve_mp
-from .priors import PriorError, describe_families, prior as parse_prior
+from .errors import Refused, UserError
+from .priors import describe_families, prior as parse_prior
 
 CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
                "margin kappa against that norm, alpha = P/N (THEORY.md sec. 1)")
@@ -35,8 +36,8 @@ PRIOR_HELP = """Prior spec (the same strings work in the Python API, replica.pri
 """
 
 
-class UsageError(Exception):
-    pass
+class UsageError(UserError):
+    """A bad command line (exit 2)."""
 
 
 def parse_range(text: str, name: str, lo_ok=0.0):
@@ -520,8 +521,10 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             args.func(args)
-    except (PriorError, UsageError) as exc:
+    except UserError as exc:
         ap.exit(2, f"replica: error: {exc}\n")
+    except Refused as exc:
+        ap.exit(3, f"replica: refused: {exc}\n")
     except ArithmeticError as exc:  # a solver that did not converge says so, with status 3
         ap.exit(3, f"replica: solver did not converge: {exc}\n")
     except KeyboardInterrupt:

@@ -14,8 +14,10 @@ from scipy import interpolate, special
 
 from solvers.gaussian import gauss_hermite, mp_H, mp_norm_isf, mp_Phi
 
+from ..errors import UserError
 
-class PriorError(ValueError):
+
+class PriorError(UserError):
     """A prior specification that cannot describe a probability distribution."""
 
 
