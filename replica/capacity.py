@@ -73,7 +73,7 @@ class CapacityResult:
         d = self.dps
         return {
             "prior": self.prior,
-            "kappa": _mpstr(mp.mpf(self.kappa), d) if not isinstance(self.kappa, (int, float)) else self.kappa,
+            "kappa": _mpstr(self.kappa, d),
             "dps": d,
             "alpha_c": _mpstr(self.alpha_c, d),
             "alpha_rs": _mpstr(self.alpha_rs, d),
@@ -96,14 +96,16 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
         check_kappa(k)
     check_dps(dps)
     p = _as_prior(prior, dps)
-    e3 = capacity_e3(p, [mp.mpf(str(k)) if isinstance(k, float) else k for k in kappas], dps)
+    with mp.workdps(dps + 20):  # the user's decimal at working precision, not rounded to 53 bits
+        kappas = [mp.mpf(repr(k)) if isinstance(k, float) else mp.mpf(k) for k in kappas]
+    e3 = capacity_e3(p, kappas, dps)
     out = []
     discrete = p.is_discrete and not p.empirical
     measures = rs_saddle.measures_of(p) if discrete and entropy else None
     for k, r in zip(kappas, e3):
         a_ent, a_at, err, method = None, None, r.error, "E3 closed form (mp.quad, dps and dps+10 compared)"
         if measures is not None:
-            a_ent, a_at, err_ent, how = _discrete_criteria(p, measures, float(k), dps)
+            a_ent, a_at, err_ent, how = _discrete_criteria(p, measures, k, dps)
             err = max(err, err_ent)
             method += "; " + how
         with mp.workdps(dps + 5):
@@ -114,6 +116,7 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
 
 def _discrete_criteria(p, measures, kappa, dps):
     """Zero-entropy alpha (float64, then mp polish for few atoms) and the AT line (E4)."""
+    kappa_mp, kappa = kappa, float(kappa)
     shannon = float(p.shannon_entropy())
     zero = rs_saddle.find_qh_root(measures, lambda pt: pt.entropy, kappa, shannon)
     at = rs_saddle.find_qh_root(measures, lambda pt: pt.at_eigenvalue - 1.0, kappa, shannon)
@@ -126,7 +129,7 @@ def _discrete_criteria(p, measures, kappa, dps):
         lo = rs_saddle.rs_point(measures, zero.qh * 0.999, kappa, shannon)
         hi = rs_saddle.rs_point(measures, zero.qh * 1.001, kappa, shannon)
         slope = (hi.entropy - lo.entropy) / (hi.alpha - lo.alpha)
-        a, _, _, err = entropy_zero_mp(p.values, p.probs, kappa, zero.qh, measures[0].lam, dps, slope)
+        a, _, _, err = entropy_zero_mp(p.values, p.probs, kappa_mp, zero.qh, measures[0].lam, dps, slope)
         return a, a_at, err, "entropy zero by mp Newton/secant (residual at dps+15 / slope)"
     warnings.warn("zero-entropy point computed in double precision only (more than "
                   f"{MAX_ATOMS} atoms or several groups)", RuntimeWarning, stacklevel=3)

@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import warnings
 
 import mpmath as mp
 import numpy as np
 
-from .capacity import capacity, check_kappa, curve, curve_mp
+from .argtypes import Parser, check_patterns, integer, parse_range, real
+from .capacity import capacity, curve, curve_mp
 from .errors import Refused, UserError
+from .files import FIGURE_FORMATS, check_output, read_text
 from .priors import describe_families, prior as parse_prior
 
 CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
@@ -40,33 +43,10 @@ class UsageError(UserError):
     """A bad command line (exit 2)."""
 
 
-def parse_range(text: str, name: str, lo_ok=0.0):
-    """'0.5' -> [0.5]; 'a:b:n' -> n evenly spaced values from a to b inclusive;
-    'a,b,c' -> those values."""
-    parts = text.split(":")
-    try:
-        if len(parts) == 1:
-            vals = [float(v) for v in parts[0].split(",")]
-        elif len(parts) == 3:
-            a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
-            if n < 1 or n > 100000:
-                raise UsageError(f"{name}: the number of points must be between 1 and 100000, got {n}")
-            vals = [a + (b - a) * i / (n - 1) for i in range(n)] if n > 1 else [a]
-        else:
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"{name} must be a number, a list a,b,c or start:stop:count, got '{text}'") from None
-    for v in vals:
-        if not math.isfinite(v) or v < lo_ok:
-            raise UsageError(f"{name} must be finite and >= {lo_ok:g}, got {v:g}")
-    return vals, len(vals) > 1 or len(parts) == 3
-
-
 def _kappa_values(text):
     vals, is_sweep = parse_range(text, "kappa")
-    if not is_sweep:  # keep the user's decimal exactly at high precision
-        return [mp.mpf(text)], False
-    return [mp.mpf(repr(v)) for v in vals], True
+    # decimal strings: capacity() reads them at its working precision
+    return ([text.strip()] if not is_sweep else [repr(v) for v in vals]), is_sweep
 
 
 def cmd_capacity(args):
@@ -169,11 +149,7 @@ def cmd_check(args):
     from .symbolic.check import CheckError, check_text
     from .symbolic.teacher_student import derive_teacher_student
 
-    try:
-        with open(args.file, encoding="utf-8") as fh:
-            content = fh.read(200_000)
-    except OSError as exc:
-        raise UsageError(f"cannot read '{args.file}': {exc.strerror}") from None
+    content = read_text(args.file, "equations file", 200_000)
     if args.teacher or args.student:
         if not (args.teacher and args.student):
             raise UsageError("teacher-student checks need both --teacher and --student")
@@ -196,57 +172,85 @@ def cmd_check(args):
         raise SystemExit(1)
 
 
+def _cell(x, width, fmt):
+    """A table cell; '--' where a quantity does not apply (None) or was not reached (nan)."""
+    ok = x is not None and math.isfinite(x)
+    return f"{x:{width}{fmt}}" if ok else f"{'--':>{width}}"
+
+
+def _json_safe(obj):
+    """JSON has no NaN or infinity: they become null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
 def cmd_teacher_student(args):
-    from .teacher_student import teacher_student, transitions
+    from .teacher_student import check_combination, teacher_student, transitions
 
     alphas, _ = parse_range(args.alpha, "alpha")
     if any(a <= 0 for a in alphas):
         raise UsageError("alpha values must be > 0")
+    if args.compare or args.optimize_student:
+        if args.rule not in (None, "max-margin"):
+            raise UsageError("--compare and --optimize-student are max-margin comparisons (omit --rule gibbs)")
+        if args.temperature:
+            raise UsageError("--temperature applies to Gibbs learning, not to --compare or --optimize-student")
     if args.compare:
         from .teacher_student import compare_students
         res = compare_students(args.teacher, alphas, args.noise, args.flip)
         if args.json:
-            print(json.dumps({"teacher": args.teacher, "rule": "max-margin",
-                              "students": {k: [p.to_dict() for p in v] for k, v in res.items()}}))
+            print(json.dumps(_json_safe({"teacher": args.teacher, "rule": "max-margin",
+                                         "students": {k: [p.to_dict() for p in v] for k, v in res.items()}})))
             return
         print(f"teacher: {args.teacher}   max-margin eps_g = arccos(R)/pi (clean teacher) by student")
         labels = list(res)
-        print(f"{'alpha':>8} " + " ".join(f"{k:>18}" for k in labels))
+        print(f"{'alpha':>10} " + " ".join(f"{k:>18}" for k in labels))
         for i, a in enumerate(alphas):
-            print(f"{a:8.4f} " + " ".join(f"{res[k][i].eps_g:18.8f}" for k in labels))
+            print(f"{a:10.5g} " + " ".join(_cell(res[k][i].eps_g, 18, ".8f") for k in labels))
         for p in res.get(f"optimal {args.teacher.split(':')[0]}", []):
             print(f"  alpha {p.alpha:g}: {p.branch}")
         return
     if args.optimize_student:
         from .teacher_student import optimize_student
-        res = optimize_student(args.teacher, args.optimize_student, alphas, args.rule)
+        res = optimize_student(args.teacher, args.optimize_student, alphas, "max-margin")
         if args.json:
-            print(json.dumps({"teacher": args.teacher, "family": args.optimize_student, "rule": args.rule,
-                              "points": [{**p.to_dict(), "parameter": x} for _, x, p in res], "transitions": []}))
+            print(json.dumps(_json_safe({"teacher": args.teacher, "family": args.optimize_student,
+                                         "rule": "max-margin", "transitions": [],
+                                         "points": [{**p.to_dict(), "parameter": x} for _, x, p in res]})))
             return
         print(f"teacher: {args.teacher}   optimal student in family '{args.optimize_student}' at each alpha (max-margin)")
-        print(f"{'alpha':>8} {'parameter':>10} {'R':>12} {'eps_g':>12} {'kappa':>12}")
+        print(f"{'alpha':>10} {'parameter':>10} {'R':>12} {'eps_g':>12} {'kappa':>12}")
         for a, x, p in res:
-            print(f"{a:8.4f} {x:10.4f} {p.R:12.8f} {p.eps_g:12.8f} {p.kappa:12.8f}")
+            print(f"{a:10.5g} {x:10.4f} {_cell(p.R, 12, '.8f')} {_cell(p.eps_g, 12, '.8f')} {_cell(p.kappa, 12, '.8f')}")
         return
-    pts = teacher_student(args.teacher, args.student, args.rule, alphas, noise=args.noise, flip=args.flip,
+    rule = check_combination(args.student, args.rule, args.noise, args.flip, args.temperature)
+    pts = teacher_student(args.teacher, args.student, rule, alphas, noise=args.noise, flip=args.flip,
                           temperature=args.temperature)
+    trans = transitions(args.teacher, args.student, rule)
     if args.json:
-        print(json.dumps({"teacher": args.teacher, "student": args.student, "rule": args.rule,
-                          "points": [p.to_dict() for p in pts],
-                          "transitions": transitions(args.teacher, args.student, args.rule)}))
+        print(json.dumps(_json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
+                                     "points": [p.to_dict() for p in pts], "transitions": trans})))
         return
     noise = f"noise sigma={args.noise:g}, flips p={args.flip:g}" if (args.noise or args.flip) else "noise-free"
     if args.temperature:
         noise += f", T={args.temperature:g}"
-    print(f"teacher: {args.teacher}   student: {args.student}   rule: {args.rule}   (RS, {noise}, float64)")
-    print("eps_g = arccos(R)/pi against the clean teacher (E7); weights at unit second moment")
-    head = "kappa" if args.rule == "max-margin" else "free_entropy"
-    print(f"{'alpha':>8} {'R':>12} {'q':>12} {'eps_g':>12} {head:>13} {'eps error':>9}  branch")
+    print(f"teacher: {args.teacher}   student: {args.student}   rule: {rule}   (RS, {noise}, float64)")
+    print("eps_g = arccos(R)/pi against the clean teacher (E7); weights at unit second moment; "
+          "'--' = does not apply or not reached")
+    extra = [(name, head) for name, head in (("kappa", "kappa"), ("free_entropy", "free_entropy"))
+             if any(getattr(p, name) is not None for p in pts)]
+    print(f"{'alpha':>10} {'R':>12} {'q':>12} {'eps_g':>12} " + "".join(f"{h:>13} " for _, h in extra)
+          + f"{'eps error':>9}  branch")
     for p in pts:
-        extra = p.kappa if args.rule == "max-margin" else p.free_entropy
-        print(f"{p.alpha:8.4f} {p.R:12.8f} {p.q:12.8f} {p.eps_g:12.8f} {extra:13.8f} {p.eps_error:9.1e}  {p.branch}")
-    for tr in transitions(args.teacher, args.student, args.rule):
+        cells = "".join(_cell(getattr(p, name), 13, ".8f") + " " for name, _ in extra)
+        print(f"{p.alpha:10.5g} {_cell(p.R, 12, '.8f')} {_cell(p.q, 12, '.8f')} {_cell(p.eps_g, 12, '.8f')} "
+              f"{cells}{_cell(p.eps_error, 9, '.1e')}  {p.branch}")
+    for tr in trans:
         print(f"transition: {tr['type']} at alpha = {tr['alpha']:.8f}")
 
 
@@ -289,6 +293,9 @@ def cmd_validate(args):
         raise UsageError("--recorded-only applies to validate capacity")
     ns = _sizes(args.n)
     alphas, _ = parse_range(args.alpha, "alpha", lo_ok=1e-9)
+    check_patterns(max(ns), max(alphas))
+    check_output(args.table, "--table")
+    check_output(args.figure, "--figure", FIGURE_FORMATS)
     ex = _executor(args.workers)
     progress = not args.quiet
     try:
@@ -304,7 +311,10 @@ def cmd_validate(args):
                 raise UsageError("--trainer relaxation needs a distribution (prior spec), not sign")
             if args.prior != "sign":
                 parse_prior(args.prior)
-            kappa = float(check_kappa(args.kappa))
+            kappas, sweep = parse_range(args.kappa, "--kappa")
+            if sweep:
+                raise UsageError("validate capacity takes one --kappa (the margin every pattern is stored with)")
+            kappa = kappas[0]
             if args.restarts != 1 and trainer != "permutation":
                 raise UsageError("--restarts applies to the permutation trainer only")
             rep = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
@@ -366,7 +376,7 @@ def cmd_validate(args):
 
 
 def build_parser():
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="replica",
         description="Replica theory of perceptrons with constrained weight distributions "
                     "(Zhong, Sorscher, Lee, Sompolinsky 2022).",
@@ -381,7 +391,7 @@ def build_parser():
                        epilog=PRIOR_HELP % describe_families())
     c.add_argument("--prior", required=True, help="prior spec, e.g. lognormal:sigma=1 (see below)")
     c.add_argument("--kappa", default="0", help="margin kappa >= 0, or a sweep start:stop:count (default 0)")
-    c.add_argument("--dps", type=int, default=30, help="decimal digits of precision (default 30)")
+    c.add_argument("--dps", type=integer, default=30, help="decimal digits of precision (default 30)")
     c.add_argument("--json", action="store_true", help="print JSON (numbers as strings with all digits)")
     c.set_defaults(func=cmd_capacity)
     k = sub.add_parser("curve", help="q(alpha) and free entropy along alpha (E1-E2), float64",
@@ -390,8 +400,8 @@ def build_parser():
     k.add_argument("--prior", required=True, help="prior spec")
     k.add_argument("--kappa", default="0", help="margin kappa >= 0 (default 0)")
     k.add_argument("--alpha", default="0:1.5:31", help="alpha values start:stop:count (default 0:1.5:31)")
-    k.add_argument("--nodes", type=int, default=64, help="nodes discretising a continuous prior (default 64)")
-    k.add_argument("--dps", type=int, default=None,
+    k.add_argument("--nodes", type=integer, default=64, help="nodes discretising a continuous prior (default 64)")
+    k.add_argument("--dps", type=integer, default=None,
                    help="digits for the mpmath path (priors with few atoms, e.g. binary); default float64")
     k.add_argument("--lagrange", action="store_true",
                    help="with --json: include the Lagrange function lambda(w) on the prior's nodes")
@@ -423,15 +433,19 @@ def build_parser():
     tsp = sub.add_parser("teacher-student", help="generalization of a student learning from a teacher (E5-E8)",
                          description="Teacher-student generalization, replica symmetric. Students: spherical, "
                                      "sign (w >= 0), or a prior spec (distribution-constrained student).\n"
-                                     "Rules: max-margin (E8, any student) and gibbs (spherical student).")
+                                     "Rules: max-margin (E8) and gibbs (E5-E6); soft:SPEC students learn by gibbs,\n"
+                                     "the Bayes-optimal student (bayes) is the posterior mean.",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     tsp.add_argument("--teacher", required=True, help="teacher prior spec")
     tsp.add_argument("--student", default="spherical", help="spherical | sign | bayes (soft prior = teacher's, Bayes-optimal) | soft:SPEC (soft prior) | "
                           "prior spec (distribution constraint); default spherical")
-    tsp.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")
+    tsp.add_argument("--rule", choices=["max-margin", "gibbs"],
+                     help="learning rule (default: gibbs for soft:SPEC students, max-margin otherwise; "
+                          "the Bayes-optimal student is a posterior mean, not a rule)")
     tsp.add_argument("--alpha", default="0.5:10:20", help="alpha values start:stop:count (default 0.5:10:20)")
-    tsp.add_argument("--noise", type=float, default=0.0, help="Gaussian output noise sigma")
-    tsp.add_argument("--flip", type=float, default=0.0, help="label-flip probability")
-    tsp.add_argument("--temperature", type=float, default=0.0,
+    tsp.add_argument("--noise", type=real, default=0.0, help="Gaussian output noise sigma")
+    tsp.add_argument("--flip", type=real, default=0.0, help="label-flip probability")
+    tsp.add_argument("--temperature", type=real, default=0.0,
                      help="Gibbs learning temperature 1/beta (0 = sample the version space)")
     tsp.add_argument("--optimize-student", metavar="FAMILY",
                      help="optimise the student prior within FAMILY (lognormal, gamma, ternary, rectified) at each alpha")
@@ -480,10 +494,10 @@ def build_parser():
                          "certifies that no admissible permutation stores it (an upper bound on the crossing)")
     va.add_argument("--n", default="50,100", help="comma-separated sizes N (default 50,100)")
     va.add_argument("--alpha", default="0.4:1.0:7", help="alpha grid start:stop:count (default 0.4:1.0:7)")
-    va.add_argument("--samples", type=int, default=16, help="samples per (N, alpha) (default 16)")
-    va.add_argument("--sweeps", type=int, default=20000,
+    va.add_argument("--samples", type=integer, default=16, help="samples per (N, alpha) (default 16)")
+    va.add_argument("--sweeps", type=integer, default=20000,
                     help="annealing sweeps / DisCo steps / Gibbs sweeps (default 20000)")
-    va.add_argument("--restarts", type=int, default=1,
+    va.add_argument("--restarts", type=integer, default=1,
                     help="capacity, permutation trainer: independent anneals per sample, stored if one stores it "
                          "(default 1; the stored fraction is a lower bound that rises with restarts)")
     va.add_argument("--recorded-only", action="store_true",
@@ -493,7 +507,7 @@ def build_parser():
     va.add_argument("--format", choices=["markdown", "csv"], default="markdown", help="table format")
     va.add_argument("--table", help="also write the table to this file")
     va.add_argument("--figure", help="write a figure (.png or .pdf)")
-    va.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    va.add_argument("--workers", type=integer, help="worker processes (default: all cores)")
     va.add_argument("--quiet", action="store_true", help="no progress line")
     va.set_defaults(func=cmd_validate)
     from .cli_diagrams import add_parsers as add_diagram_parsers
@@ -526,10 +540,26 @@ def main(argv=None):
     except Refused as exc:
         ap.exit(3, f"replica: refused: {exc}\n")
     except ArithmeticError as exc:  # a solver that did not converge says so, with status 3
-        ap.exit(3, f"replica: solver did not converge: {exc}\n")
+        ap.exit(3, f"replica: solver did not converge: {exc or type(exc).__name__}\n")
     except KeyboardInterrupt:
         ap.exit(130, "interrupted\n")
+    except BrokenPipeError:  # output piped into a reader that quit (| head): not an error of ours
+        _silence_stdout()
+        return 1
+    except MemoryError:
+        ap.exit(3, "replica: refused: out of memory (make the problem smaller)\n")
+    except OSError as exc:  # the environment failed mid-run (disk full, media gone): one line
+        where = f" '{exc.filename}'" if exc.filename else ""
+        ap.exit(2, f"replica: error: {exc.strerror or exc}{where}\n")
     return 0
+
+
+def _silence_stdout():
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import os
-import sys
 
 import mpmath as mp
 import numpy as np
 
+from .argtypes import integer, parse_range, real, to_real
+from .files import FIGURE_FORMATS, check_output, check_output_folder
 from .priors import PriorError
 
 PD_HELP = """Any quantity on a grid of two parameters, double precision, rows in parallel, cached.
@@ -72,6 +73,10 @@ def cmd_phase_diagram(args):
     from . import figures
     from .phase_diagram import Axis, PhaseDiagram, Problem, phase_diagram
 
+    check_output(args.out, "--out")
+    check_output(args.csv, "--csv")
+    check_output(args.figure, "--figure", FIGURE_FORMATS)
+    levels = _contour_levels(args.contour)
     if args.load:
         pd = PhaseDiagram.load(args.load)
     else:
@@ -100,15 +105,23 @@ def cmd_phase_diagram(args):
         print(f"method: {m}")
     if args.figure:
         lines = _transition_lines(pd) if args.lines else ()
-        levels = [float(s) for s in args.contour.split(",")] if args.contour else None
         figures.phase_diagram_figure(pd, args.figure, lines=lines, contours=levels)
         print(f"figure: {args.figure}")
     if args.out:
         print(f"saved: {args.out} (reload with --load)")
 
 
+def _contour_levels(text):
+    """'0' or '0.1,0.2' -> floats; None when not given."""
+    if text is None:
+        return None
+    return [to_real(v, "--contour") for v in text.split(",")]
+
+
 def cmd_table(args):
     from .tables import capacity_table, teacher_student_table
+
+    check_output(args.output, "--output")
 
     if args.digits in (None, "auto"):
         digits = 12 if args.what == "capacity" and args.digits is None else None
@@ -119,14 +132,14 @@ def cmd_table(args):
     if args.what == "capacity":
         if not args.prior:
             raise PriorError("table capacity needs --prior (repeat it for several priors)")
-        kap = [float(k) for k in args.kappa.split(",")]
-        if any(not np.isfinite(k) or k < 0 for k in kap):
-            raise PriorError("--kappa values must be >= 0")
+        kap, _ = parse_range(args.kappa, "--kappa")
         t = capacity_table(args.prior, kap, dps=args.dps, digits=digits)
     else:
         if not args.teacher:
             raise PriorError("table teacher-student needs --teacher")
-        al = [float(a) for a in args.alpha.split(",")]
+        al, _ = parse_range(args.alpha, "--alpha")
+        if any(a <= 0 for a in al):
+            raise PriorError("--alpha values must be > 0")
         t = teacher_student_table(args.teacher, args.student or ["spherical"], args.rule, al, digits=digits)
     text = t.render(args.format)
     print(text, end="")
@@ -138,6 +151,7 @@ def cmd_table(args):
 def cmd_reproduce(args):
     from .reproduce import reproduce
 
+    check_output_folder(args.outdir, "reproduce's output folder")
     ex = _executor(args.workers)
     try:
         reproduce(args.outdir, quick=args.quick, executor=ex)
@@ -157,9 +171,9 @@ def add_parsers(sub):
     pd.add_argument("--student", help="student: spherical | sign | bayes | a prior spec (default spherical)")
     pd.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")
     pd.add_argument("--family", help="student family for optimal_parameter (lognormal, gamma, ternary, rectified)")
-    pd.add_argument("--alpha", type=float, help="fixed alpha when it is not an axis")
-    pd.add_argument("--kappa", type=float, default=0.0, help="fixed kappa when it is not an axis (default 0)")
-    pd.add_argument("--nodes", type=int, default=64, help="nodes of a continuous prior in the RS solver (default 64)")
+    pd.add_argument("--alpha", type=real, help="fixed alpha when it is not an axis")
+    pd.add_argument("--kappa", type=real, default=0.0, help="fixed kappa when it is not an axis (default 0)")
+    pd.add_argument("--nodes", type=integer, default=64, help="nodes of a continuous prior in the RS solver (default 64)")
     pd.add_argument("--cache", help="JSONL cache of finished points (a rerun reuses them)")
     pd.add_argument("--out", help="save the diagram as JSON")
     pd.add_argument("--load", help="load a saved diagram instead of computing (to redraw)")
@@ -169,7 +183,7 @@ def add_parsers(sub):
                     help="draw alpha_rs(kappa) (and for discrete priors the zero-entropy and AT lines) on an "
                          "(alpha, kappa) map")
     pd.add_argument("--contour", help="contour levels of the quantity, e.g. 0 (entropy zero) or 1 (AT)")
-    pd.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    pd.add_argument("--workers", type=integer, help="worker processes (default: all cores)")
     pd.add_argument("--quiet", action="store_true", help="no progress line")
     pd.set_defaults(func=cmd_phase_diagram)
 
@@ -184,14 +198,14 @@ def add_parsers(sub):
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     tb.add_argument("what", choices=["capacity", "teacher-student"])
     tb.add_argument("--prior", action="append", help="prior spec (repeat for several rows)")
-    tb.add_argument("--kappa", default="0", help="margins, comma-separated (default 0)")
-    tb.add_argument("--dps", type=int, default=30, help="working precision of the capacity (default 30)")
+    tb.add_argument("--kappa", default="0", help="margins: a,b,c or start:stop:count (default 0)")
+    tb.add_argument("--dps", type=integer, default=30, help="working precision of the capacity (default 30)")
     tb.add_argument("--digits", help="significant digits printed, or 'auto' (as many as each error estimate "
                                      "supports); default 12 for capacity, auto for teacher-student")
     tb.add_argument("--teacher", help="teacher spec")
     tb.add_argument("--student", action="append", help="student (repeat); default spherical")
     tb.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin")
-    tb.add_argument("--alpha", default="0.5,1,2,5", help="loads, comma-separated")
+    tb.add_argument("--alpha", default="0.5,1,2,5", help="loads: a,b,c or start:stop:count")
     tb.add_argument("--format", choices=["latex", "csv", "markdown"], default="markdown")
     tb.add_argument("--output", help="also write the table to this file")
     tb.set_defaults(func=cmd_table)
@@ -201,5 +215,5 @@ def add_parsers(sub):
                                     "families, q(alpha) curves and two LaTeX tables, with the time each takes.")
     rp.add_argument("outdir", nargs="?", default="figures", help="output folder (default ./figures)")
     rp.add_argument("--quick", action="store_true", help="coarser grids (about a minute)")
-    rp.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    rp.add_argument("--workers", type=integer, help="worker processes (default: all cores)")
     rp.set_defaults(func=cmd_reproduce)

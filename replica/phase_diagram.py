@@ -30,6 +30,7 @@ import re
 
 import numpy as np
 
+from .files import read_text
 from .priors import PriorError, prior as parse_prior
 
 E3_QUANTITIES = ("alpha_c", "alpha_rs", "w2")
@@ -38,6 +39,7 @@ TS_QUANTITIES = ("eps_g", "R", "kappa_mm")
 QUANTITIES = E3_QUANTITIES + RS_QUANTITIES + TS_QUANTITIES + ("optimal_parameter",)
 PROBLEM_AXES = ("alpha", "kappa")
 _NAME = re.compile(r"^(teacher\.|student\.)?[A-Za-z][A-Za-z0-9_]*$")
+MAX_SAVED_BYTES = 200_000_000   # a 2000 x 2000 diagram with errors is about 90 MB of JSON
 _PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 
 
@@ -283,12 +285,21 @@ class PhaseDiagram:
 
     @classmethod
     def load(cls, path):
-        with open(path, encoding="utf-8") as fh:
-            d = json.load(fh)
-        arr = lambda rows: np.array([[np.nan if v is None else v for v in r] for r in rows], float)  # noqa: E731
-        return cls(Problem(**d["problem"]), Axis(d["x"]["name"], tuple(d["x"]["values"])),
-                   Axis(d["y"]["name"], tuple(d["y"]["values"])), arr(d["values"]), arr(d["errors"]),
-                   d["methods"], d["computed"], d["seconds"])
+        """A diagram written by `save`; UserError for anything else (checked before reading)."""
+        text = read_text(path, "--load", MAX_SAVED_BYTES, PriorError)
+        try:
+            d = json.loads(text)
+            arr = lambda rows: np.array([[np.nan if v is None else v for v in r] for r in rows], float)  # noqa: E731
+            pd = cls(Problem(**d["problem"]), Axis(d["x"]["name"], tuple(d["x"]["values"])),
+                     Axis(d["y"]["name"], tuple(d["y"]["values"])), arr(d["values"]), arr(d["errors"]),
+                     list(d["methods"]), int(d["computed"]), float(d["seconds"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if isinstance(exc, PriorError):
+                raise
+            raise PriorError(f"--load '{path}' is not a phase diagram saved by --out ({type(exc).__name__})") from None
+        if pd.values.shape != (len(pd.y.values), len(pd.x.values)) or pd.errors.shape != pd.values.shape:
+            raise PriorError(f"--load '{path}': the values do not match the axes")
+        return pd
 
     def csv(self):
         lines = [f"{self.y.name},{self.x.name},{self.problem.quantity},error"]

@@ -1,9 +1,11 @@
 """User-facing teacher-student API (THEORY.md section 3): `replica.teacher_student(...)`.
 
 Students: "spherical" (norm only), "sign" (w >= 0, norm fixed), "bayes" (the teacher's prior
-as a soft prior: Bayes-optimal), "soft:SPEC" (a soft prior, Gibbs), or any prior spec (the student's weights are constrained to
-that distribution).  Rules: "max-margin" (E8, any
-student) and "gibbs" (E5-E6; spherical student so far).  Noise-free labels.
+as a soft prior: Bayes-optimal posterior mean), "soft:SPEC" (a soft prior), or any prior spec
+(the student's weights are constrained to that distribution).  Rules: "max-margin" (E8; every
+student but bayes and soft) and "gibbs" (E5-E6; every student but bayes, whose rule is the
+posterior mean).  `check_combination` names the rule of each student kind or why a pair is
+not defined.  Output noise (Gaussian, label flips) and a Gibbs temperature are options.
 """
 from __future__ import annotations
 
@@ -102,8 +104,42 @@ def _gibbs_soft(pt, spec, alphas, channel):
     return out
 
 
+def student_kind(student: str) -> str:
+    """'spherical', 'sign', 'bayes', 'soft' (soft:SPEC) or 'distribution' (a prior spec)."""
+    if not isinstance(student, str) or not student.strip():
+        raise PriorError("a student is spherical, sign, bayes, soft:SPEC or a prior spec")
+    if student in STUDENT_KINDS:
+        return student
+    return "soft" if student.startswith("soft:") else "distribution"
+
+
+def check_combination(student, rule=None, noise=0.0, flip=0.0, temperature=0.0) -> str:
+    """The rule a student is computed with ('max-margin', 'gibbs' or 'bayes-optimal'), or a
+    PriorError saying why the combination is not defined.  rule=None: the student's default."""
+    if rule not in (None, "max-margin", "gibbs", "bayes-optimal"):
+        raise PriorError(f"unknown rule '{rule}' (use max-margin or gibbs)")
+    kind = student_kind(student)
+    if kind == "bayes":
+        if rule == "max-margin":
+            raise PriorError("the Bayes-optimal student is the posterior mean, not max-margin learning "
+                             "(omit --rule; for max-margin give the teacher's spec as the student)")
+        if noise or flip or temperature:
+            raise PriorError("the Bayes-optimal student is implemented for noise-free labels at zero temperature")
+        return "bayes-optimal"
+    if rule == "bayes-optimal":
+        raise PriorError("rule 'bayes-optimal' is the student 'bayes'")
+    if kind == "soft":
+        if rule == "max-margin":
+            raise PriorError("a soft-prior student is defined for Gibbs learning (use --rule gibbs)")
+        rule = "gibbs"
+    rule = rule or "max-margin"
+    if temperature and rule != "gibbs":
+        raise PriorError("a temperature applies to Gibbs learning only (add --rule gibbs)")
+    return rule
+
+
 def _is_ising(spec):
-    p = parse_prior(spec) if spec not in STUDENT_KINDS else None
+    p = parse_prior(spec) if student_kind(spec) == "distribution" else None
     return p is not None and p.is_discrete and len(p.values) == 2 and p.values[0] == -p.values[1] \
         and p.probs[0] == p.probs[1]
 
@@ -111,14 +147,15 @@ def _is_ising(spec):
 def transitions(teacher, student, rule="gibbs"):
     """Phase transitions along alpha: for Ising teacher and student under Gibbs learning the
     first-order transition (free entropies equal) and the spinodal of the poor branch."""
-    if rule == "gibbs" and _is_ising(teacher) and (student == "bayes" or _is_ising(student)):
+    if (rule in ("gibbs", "bayes-optimal") and _is_ising(teacher)
+            and (student == "bayes" or (rule == "gibbs" and _is_ising(student)))):
         first, spin = ts.ising_transitions()
         return [{"type": "first-order (poor -> perfect generalization)", "alpha": first},
                 {"type": "spinodal (poor branch ends)", "alpha": spin}]
     return []
 
 
-def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0,), noise=0.0, flip=0.0,
+def teacher_student(teacher, student="spherical", rule=None, alphas=(1.0,), noise=0.0, flip=0.0,
                     temperature=0.0):
     """R, q, eps_g (and margin or free entropy) along alpha for one teacher/student pair.
     `noise`: Gaussian output noise sigma; `flip`: label-flip probability; `temperature`:
@@ -126,16 +163,13 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
     clean teacher (E7)."""
     if not (math.isfinite(temperature) and temperature >= 0):
         raise PriorError(f"temperature must be >= 0, got {temperature}")
-    if temperature and rule != "gibbs":
-        raise PriorError("a temperature applies to Gibbs learning only")
+    rule = check_combination(student, rule, noise, flip, temperature)
     channel = {"beta": 1.0 / temperature if temperature else math.inf, "noise": noise, "flip": flip}
     plain = not (noise or flip or temperature)
     if not (math.isfinite(noise) and noise >= 0):
         raise PriorError(f"noise sigma must be >= 0, got {noise}")
     if not (0 <= flip < 0.5):
         raise PriorError(f"flip probability must be in [0, 0.5), got {flip}")
-    if rule not in ("max-margin", "gibbs"):
-        raise PriorError(f"unknown rule '{rule}' (use max-margin or gibbs)")
     alphas = [float(a) for a in alphas]
     if any(not math.isfinite(a) or a <= 0 for a in alphas):
         raise PriorError("alpha values must be finite and > 0")
@@ -144,12 +178,8 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
         raise PriorError("group priors are not supported as teachers yet")
     out = []
     if student.startswith("soft:"):
-        if rule != "gibbs":
-            raise PriorError("a soft-prior student is defined for Gibbs learning (use --rule gibbs)")
         return _gibbs_soft(pt, student[5:], alphas, channel)
     if student == "bayes":
-        if not plain:
-            raise PriorError("the Bayes-optimal student is implemented for noise-free labels at zero temperature")
         return _bayes_optimal(pt, alphas)
     if rule == "gibbs" and plain and _is_ising(teacher) and _is_ising(student):
         for a in alphas:
@@ -176,7 +206,7 @@ def teacher_student(teacher, student="spherical", rule="max-margin", alphas=(1.0
                 q, R, qh, rh, f = ts.gibbs_sign(a, m_t.w, m_t.p, start=start, **channel)
             except ts.VersionSpaceEmpty:
                 out.append(TSPoint(a, math.nan, 1.0, math.nan, None, None,
-                                   "version space empty (q -> 1): the labels are not separable with w >= 0", 0.0))
+                                   "version space empty (q -> 1): the labels are not separable with w >= 0", math.nan))
                 continue
             except ArithmeticError as exc:      # critical slowing down just before the end
                 warnings.warn(str(exc), RuntimeWarning, stacklevel=2)

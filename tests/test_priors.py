@@ -76,7 +76,7 @@ def test_files(tmp_path):
     with pytest.raises(PriorError, match="empty"):
         replica.prior(f"file:{tmp_path}/empty.csv")
     (tmp_path / "bad.csv").write_text("1, 2, x")
-    with pytest.raises(PriorError, match="not a list of numbers"):
+    with pytest.raises(PriorError, match="value 3, 'x', is not a number"):
         replica.prior(f"file:{tmp_path}/bad.csv")
 
 

@@ -32,6 +32,7 @@ from replica.geometry.theory import LAZY_LOSSES, lazy_dual
 from solvers.geometry import fit_dual_gaussian, paired_changes
 
 from .max_margin import random_sample
+from replica.errors import Refused
 from replica.sweep import run_sweep
 
 LOSSES = ("hinge", "hinge2", "logistic")
@@ -86,6 +87,10 @@ def mirror_descent(x, y, pot, w0, eta=0.05, steps=2000, loss="hinge", kappa=0.0,
             break
         theta = theta - eta * scale * (dl @ yx[idx])
         w = pot.inv_grad(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            diverged = not np.isfinite(w @ w)   # an overflowed weight, or a norm beyond float64
+        if diverged:
+            raise Refused(f"mirror descent diverged at step {t} (weights overflow): lower eta (now {eta:g})")
     margins = yx @ w
     if loss != "logistic" and not converged and batch is None:
         converged = bool(np.all(margins >= kappa - tol))

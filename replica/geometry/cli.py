@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from ..argtypes import check_patterns, integer, real
+from ..files import FIGURE_FORMATS, check_output
 from ..priors.base import PriorError
 from ..priors.empirical import load_weights
 from .fit import DEFAULT_CANDIDATES, RANK_KEYS, fit
@@ -51,6 +53,7 @@ def cmd_predict(args):
     _finite("--dual-std", args.dual_std, positive=True)
     _finite("--dual-mean", args.dual_mean)
     _finite("--reaction", args.reaction)
+    check_output(args.qq, "--qq", FIGURE_FORMATS)
     weights = load_weights(args.compare) if args.compare else None
     if args.qq and weights is None:
         raise PriorError("--qq needs --compare FILE (the weights to plot against the prediction)")
@@ -83,6 +86,7 @@ def cmd_predict(args):
 
 
 def cmd_fit(args):
+    check_output(args.qq, "--qq", FIGURE_FORMATS)
     before, after = load_weights(args.before), load_weights(args.after)
     cands = list(args.candidates) + list(args.add or [])
     rep = fit(before, after, cands, args.paired, args.rank_by)
@@ -137,6 +141,11 @@ def cmd_train(args):
         raise PriorError("--steps must be >= 1")
     if args.batch is not None and args.batch < 1:
         raise PriorError("--batch must be >= 1")
+    if args.seed < 0 or (args.seeds is not None and not 1 <= args.seeds <= 100000):
+        raise PriorError("--seed must be >= 0 and --seeds between 1 and 100000")
+    check_patterns(args.n, args.alpha)
+    for path, what in ((args.out_before, "--out-before"), (args.out_after, "--out-after")):
+        check_output(path, what, (".npy",))
     base = {"potential": args.potential, "init": args.init, "n": args.n, "alpha": args.alpha, "eta": args.eta,
             "steps": args.steps, "loss": args.loss, "kappa": args.kappa, "batch": args.batch, "teacher": args.teacher}
     _check_specs(args)
@@ -235,12 +244,12 @@ def add_parser(sub):
                        epilog=epilog)
     pr.add_argument("--potential", required=True, help="euclidean | entropic | pnorm:p=3 | user:grad=FORMULA ...")
     pr.add_argument("--init", required=True, help="initial weight prior spec, e.g. lognormal:sigma=0.5")
-    pr.add_argument("--dual-std", type=float, help="std s of the dual change (default: half the initial dual std)")
-    pr.add_argument("--dual-mean", type=float, default=0.0, help="mean m of the dual change (default 0)")
-    pr.add_argument("--reaction", type=float, default=0.0, help="reaction coefficient c (default 0: the paper's model)")
-    pr.add_argument("--alpha", type=float, help="derive m, s, c from the small-alpha theory at load alpha = P/N")
-    pr.add_argument("--kappa", type=float, default=0.0, help="margin of the hinge loss for --alpha (default 0)")
-    pr.add_argument("--overlap", type=float, default=0.0,
+    pr.add_argument("--dual-std", type=real, help="std s of the dual change (default: half the initial dual std)")
+    pr.add_argument("--dual-mean", type=real, default=0.0, help="mean m of the dual change (default 0)")
+    pr.add_argument("--reaction", type=real, default=0.0, help="reaction coefficient c (default 0: the paper's model)")
+    pr.add_argument("--alpha", type=real, help="derive m, s, c from the small-alpha theory at load alpha = P/N")
+    pr.add_argument("--kappa", type=real, default=0.0, help="margin of the hinge loss for --alpha (default 0)")
+    pr.add_argument("--overlap", type=real, default=0.0,
                     help="initial student-teacher overlap R for --alpha with teacher labels (default 0)")
     pr.add_argument("--compare", metavar="FILE", help="weights (.npy/.csv/.txt) to compare with: KS, W2, tolerances")
     pr.add_argument("--qq", metavar="PNG", help="with --compare: write a QQ plot")
@@ -276,18 +285,18 @@ def add_parser(sub):
                        epilog=epilog)
     tr.add_argument("--potential", required=True, help="potential spec")
     tr.add_argument("--init", required=True, help="initial weight prior spec")
-    tr.add_argument("--n", type=int, default=1000, help="number of weights N (default 1000)")
-    tr.add_argument("--alpha", type=float, default=0.1, help="patterns per weight P/N (default 0.1)")
-    tr.add_argument("--kappa", type=float, default=1.0, help="margin in the loss (default 1)")
+    tr.add_argument("--n", type=integer, default=1000, help="number of weights N (default 1000)")
+    tr.add_argument("--alpha", type=real, default=0.1, help="patterns per weight P/N (default 0.1)")
+    tr.add_argument("--kappa", type=real, default=1.0, help="margin in the loss (default 1)")
     tr.add_argument("--loss", choices=["hinge", "hinge2", "logistic"], default="hinge")
-    tr.add_argument("--eta", type=float, default=0.05, help="learning rate (default 0.05)")
-    tr.add_argument("--steps", type=int, default=2000, help="maximum number of steps (default 2000)")
-    tr.add_argument("--batch", type=int, help="minibatch size (default: full batch)")
+    tr.add_argument("--eta", type=real, default=0.05, help="learning rate (default 0.05)")
+    tr.add_argument("--steps", type=integer, default=2000, help="maximum number of steps (default 2000)")
+    tr.add_argument("--batch", type=integer, help="minibatch size (default: full batch)")
     tr.add_argument("--teacher", help="teacher prior spec: labels y = sign(w_T.x) instead of random labels")
-    tr.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    tr.add_argument("--seeds", type=int, help="run this many seeds from --seed (needs --records)")
+    tr.add_argument("--seed", type=integer, default=0, help="random seed (default 0)")
+    tr.add_argument("--seeds", type=integer, help="run this many seeds from --seed (needs --records)")
     tr.add_argument("--records", help="JSONL record file for --seeds (resumable)")
-    tr.add_argument("--workers", type=int, default=1, help="processes for --seeds (default 1)")
+    tr.add_argument("--workers", type=integer, default=1, help="processes for --seeds (default 1)")
     tr.add_argument("--out-before", metavar="NPY", help="write the initial weights")
     tr.add_argument("--out-after", metavar="NPY", help="write the trained weights")
     tr.add_argument("--quiet", action="store_true", help="no progress line")
