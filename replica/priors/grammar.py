@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import decimal
 import re
 
 import mpmath as mp
@@ -21,7 +22,7 @@ from .base import Prior, PriorError, check_probs
 from .families import FAMILIES
 from .groups import excitatory_inhibitory, make_groups
 
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"   # ASCII digits only
 _NUMBER_RE = re.compile(rf"^(?:{_NUMBER}|[+-]?inf)$")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _TERM_RE = re.compile(rf"\s*(?:({_NUMBER})\s*\*\s*)?(-\s*)?([A-Za-z][A-Za-z0-9_]*)\s*(?:\(([^()]*)\))?\s*")
@@ -39,10 +40,21 @@ COMPOSITES = {
 }
 
 
+MAX_EXPONENT = 400   # |decimal exponent| of a parameter: beyond it no prior is meaningful in float64 either
+INFINITE_OK = ("support",)   # the only parameter whose values may be +-inf
+
+
 def number(text: str, name: str = "value"):
     text = text.strip()
     if not _NUMBER_RE.match(text):
         raise PriorError(f"{name}: '{text}' is not a number")
+    if text.lstrip("+-") == "inf":
+        if name not in INFINITE_OK:
+            raise PriorError(f"{name} must be finite, got {text}")
+        return mp.mpf(text)
+    dec = decimal.Decimal(text)
+    if dec != 0 and abs(dec.adjusted()) > MAX_EXPONENT:
+        raise PriorError(f"{name}: {text} is out of range (magnitudes 1e-{MAX_EXPONENT} to 1e{MAX_EXPONENT})")
     with mp.workdps(1100):  # keep every digit the user typed, whatever dps is used later
         return mp.mpf(text)
 
