@@ -30,6 +30,8 @@ import re
 
 import numpy as np
 
+from .argtypes import to_int, to_real
+from .errors import UserError
 from .files import read_text
 from .priors import PriorError, prior as parse_prior
 
@@ -59,18 +61,17 @@ class Axis:
         parts = rng.split(":")
         try:
             if len(parts) == 3:
-                a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
-                if not 1 <= n <= 2000:
-                    raise PriorError(f"axis {name}: between 1 and 2000 points, got {n}")
-                vals = np.linspace(a, b, n) if n > 1 else np.array([a])
+                a, b, n = to_real(parts[0]), to_real(parts[1]), to_int(parts[2])
             elif len(parts) == 1:
-                vals = np.array([float(v) for v in rng.split(",")])
+                vals = np.array([to_real(v) for v in rng.split(",")])
             else:
-                raise ValueError
-        except ValueError:
+                raise UserError("bad form")
+        except UserError:
             raise PriorError(f"axis {name}: '{rng}' is not start:stop:count or a list a,b,c") from None
-        if not np.all(np.isfinite(vals)):
-            raise PriorError(f"axis {name}: values must be finite")
+        if len(parts) == 3:
+            if not 1 <= n <= 2000:
+                raise PriorError(f"axis {name}: between 1 and 2000 points, got {n}")
+            vals = np.linspace(a, b, n) if n > 1 else np.array([a])
         return cls(name, tuple(float(f"{v:.12g}") for v in vals))
 
 
