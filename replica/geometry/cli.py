@@ -147,7 +147,9 @@ def cmd_train(args):
             raise PriorError("--seeds needs --records FILE.jsonl (resumable records)")
         with workers.pool(min(args.workers, max(args.seeds, 1))) as ex:
             recs = md.sweep(base, range(args.seed, args.seed + args.seeds), args.records, ex, progress=not args.quiet)
-        mine = [r for r in recs if all(r["task"].get(k) == v for k, v in base.items())]
+        # seed order, whatever order the workers finished in
+        mine = sorted((r for r in recs if all(r["task"].get(k) == v for k, v in base.items())),
+                      key=lambda r: r["task"]["seed"])
         if args.json:
             print(json.dumps({"task": base, "records": [{"seed": r["task"]["seed"], **r["result"]} for r in mine]}))
             return
