@@ -209,7 +209,7 @@ def mount(tmp_path):
         subprocess.run(["umount", "-l", str(d)], capture_output=True)
 
 
-def _readonly(mount, make, files):
+def _readonly(mount, plain, files):
     """A folder holding `files` (name -> bytes) that cannot be written: a tmpfs remounted
     read-only as root; chmod 555 for another user (root ignores chmod, so not then)."""
     if os.geteuid() == 0:
@@ -220,7 +220,7 @@ def _readonly(mount, make, files):
         if p.returncode != 0:
             pytest.skip(f"remount ro not allowed: {p.stderr.strip()}")
         return d
-    d = make
+    d = plain
     d.mkdir()
     for name, data in files.items():
         (d / name).write_bytes(data)
@@ -317,3 +317,51 @@ def test_fallback_failing_too_stops_the_work(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="nor to a fallback file"):
         _sweep(tmp_path / "r.jsonl", fn=fn)
     assert len(ran) == 1                                # no work goes on with nowhere to save it
+
+
+def test_phase_diagram_cache_on_read_only_media(tmp_path, mount, capsys):
+    """A complete --cache on read-only media redraws; one with rows missing is refused
+    before any row is computed."""
+    from test_cli import run
+
+    argv = ["phase-diagram", "alpha_c", "--prior", "lognormal", "--x", "sigma=0.5:1:3", "--y", "kappa=0:1:3",
+            "--workers", "1", "--quiet"]
+    full = tmp_path / "c.jsonl"
+    assert run(capsys, *argv, "--cache", str(full))[0] == 0
+    data = full.read_bytes()
+    part = b"".join(data.splitlines(keepends=True)[:3])
+    ro = _readonly(mount, tmp_path / "ro", {"full.jsonl": data, "part.jsonl": part})
+    try:
+        rc, out, _ = run(capsys, *argv, "--cache", str(ro / "full.jsonl"))
+        assert rc == 0 and "0 points computed" in out
+        rc, _, err = run(capsys, *argv, "--cache", str(ro / "part.jsonl"))
+        assert rc == 2 and "not writable" in err and len(err.strip().splitlines()) == 1
+    finally:
+        if os.geteuid() != 0:
+            os.chmod(ro, 0o755)
+
+
+@pytest.mark.slow
+def test_kill_9_of_validate_then_rerun_gives_the_uninterrupted_records(tmp_path):
+    """The real command: kill -9 mid-run, rerun: the same results (apart from timings), each
+    sample once, and the same table."""
+    cmd = [sys.executable, "-m", "replica.cli", "validate", "capacity", "--prior", "gaussian", "--n", "100,200",
+           "--alpha", "1.6:2.4:5", "--samples", "4", "--workers", "2", "--quiet", "--format", "csv"]
+    ref = subprocess.run(cmd + ["--out", str(tmp_path / "ref.jsonl")], capture_output=True, text=True, env=_env())
+    out = tmp_path / "kill.jsonl"
+    p = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL, env=_env())
+    t0 = time.time()
+    while (not out.exists() or len(_lines(out)) < 8) and time.time() - t0 < 120:
+        time.sleep(0.1)
+    p.kill()
+    p.wait()
+    assert 8 <= len(_lines(out)) < 40
+    again = subprocess.run(cmd + ["--out", str(out)], capture_output=True, text=True, env=_env())
+    assert again.returncode == 0 and again.stdout.split("records:")[0] == ref.stdout.split("records:")[0]
+
+    def results(path):
+        recs = [json.loads(x) for x in _lines(path)]
+        return sorted((task_key(r["task"]), json.dumps({k: v for k, v in r["result"].items() if k != "seconds"}))
+                      for r in recs)
+
+    assert results(out) == results(tmp_path / "ref.jsonl") and len(results(out)) == 40
