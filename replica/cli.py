@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import warnings
 
@@ -264,13 +265,10 @@ def _sizes(text):
     return ns
 
 
-def _executor(workers):
-    import concurrent.futures as cf
-    import os
+def _executor(n):
+    from . import workers
 
-    if workers is not None and not 1 <= workers <= 256:
-        raise UsageError("--workers must be between 1 and 256")
-    return cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    return workers.executor(n)
 
 
 def _emit(text, args):
@@ -367,6 +365,11 @@ def cmd_validate(args):
                 dense = [{float(p.alpha): p.eps_g for p in teacher_student(args.teacher, st, args.rule, fine)}
                          for st in students]
                 reports.ts_figure(reps, ths, args.figure, dense)
+    except BaseException:
+        from . import workers
+
+        workers.stop(ex)      # an error or Ctrl-C: stop the workers now, not after their queue
+        raise
     finally:
         ex.shutdown()
     if args.format == "markdown":
@@ -541,8 +544,9 @@ def main(argv=None):
         ap.exit(3, f"replica: refused: {exc}\n")
     except ArithmeticError as exc:  # a solver that did not converge says so, with status 3
         ap.exit(3, f"replica: solver did not converge: {exc or type(exc).__name__}\n")
-    except KeyboardInterrupt:
-        ap.exit(130, "interrupted\n")
+    except KeyboardInterrupt as exc:   # errors.Interrupted says what was saved
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # exiting: a second Ctrl-C adds only noise
+        ap.exit(130, f"replica: interrupted{': ' + str(exc) if str(exc) else ''}\n")
     except BrokenPipeError:  # output piped into a reader that quit (| head): not an error of ours
         _silence_stdout()
         return 1

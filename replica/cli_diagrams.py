@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
-import os
 
 import mpmath as mp
 import numpy as np
@@ -37,11 +35,10 @@ PD_EPILOG = """examples:
 """
 
 
-def _executor(workers):
-    if workers is not None and not 1 <= workers <= 256:
-        raise PriorError("--workers must be between 1 and 256")
-    n = workers or os.cpu_count() or 1
-    return cf.ProcessPoolExecutor(max_workers=n) if n > 1 else None
+def _pool(n):
+    from . import workers
+
+    return workers.pool(n)
 
 
 def _transition_lines(pd):
@@ -83,12 +80,8 @@ def cmd_phase_diagram(args):
         prob = Problem(args.quantity, prior=args.prior, teacher=args.teacher, student=args.student or "spherical",
                        rule=args.rule, family=args.family, alpha=args.alpha, kappa=args.kappa, nodes=args.nodes)
         x, y = Axis.parse(args.x), Axis.parse(args.y)
-        ex = _executor(args.workers)
-        try:
+        with _pool(args.workers) as ex:
             pd = phase_diagram(prob, x, y, cache=args.cache, executor=ex, progress=not args.quiet)
-        finally:
-            if ex is not None:
-                ex.shutdown()
     if args.out:
         pd.save(args.out)
     if args.csv:
@@ -152,12 +145,8 @@ def cmd_reproduce(args):
     from .reproduce import reproduce
 
     check_output_folder(args.outdir, "reproduce's output folder")
-    ex = _executor(args.workers)
-    try:
+    with _pool(args.workers) as ex:
         reproduce(args.outdir, quick=args.quick, executor=ex)
-    finally:
-        if ex is not None:
-            ex.shutdown()
 
 
 def add_parsers(sub):

@@ -4,6 +4,8 @@
   out-of-range number, an unreadable or unwritable file.  One line names the bad part.
 * `Refused` (exit 3): the input was valid but the computation did not reach a result that
   can be trusted (no convergence, a bound violated, precision lost).  Never a number.
+
+`Interrupted` (exit 130) is a Ctrl-C that stopped the work; its message says what was saved.
 """
 from __future__ import annotations
 
@@ -14,3 +16,7 @@ class UserError(ValueError):
 
 class Refused(ArithmeticError):
     """A result that would be wrong or unverified is withheld; the message says why."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the work; the message says what was saved and how to resume."""

@@ -23,6 +23,7 @@ only the new points.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -30,10 +31,12 @@ import re
 
 import numpy as np
 
+from . import workers
 from .argtypes import to_int, to_real
-from .errors import UserError
+from .errors import Interrupted, UserError
 from .files import read_text
 from .priors import PriorError, prior as parse_prior
+from .records import RecordFile, task_key
 
 E3_QUANTITIES = ("alpha_c", "alpha_rs", "w2")
 RS_QUANTITIES = ("q", "free_entropy", "entropy", "at_eigenvalue")
@@ -312,37 +315,22 @@ class PhaseDiagram:
         return "\n".join(lines) + "\n"
 
 
-def _key(point):
-    return json.dumps(point, sort_keys=True)
-
-
-def _load_cache(path):
-    import os
-
-    if not path or not os.path.exists(path):
-        return {}
-    cache = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                r = json.loads(line)
-                cache[_key(r["task"])] = r["result"]
-    return cache
+_key = task_key          # a point's cache key
 
 
 def phase_diagram(problem: Problem, x: Axis, y: Axis, cache=None, executor=None, progress=False) -> PhaseDiagram:
-    """Evaluate `problem` on the grid x (columns) by y (rows)."""
-    import concurrent.futures as cf
+    """Evaluate `problem` on the grid x (columns) by y (rows); finished rows are appended to
+    the `cache` record file (`replica.records`) as they come."""
     import sys
     import time
-
-    from .sweep import versions
 
     if x.name == y.name:
         raise PriorError("the two axes must differ")
     t0 = time.time()
     points = [[problem.point({x.name: xv, y.name: yv}) for xv in x.values] for yv in y.values]
-    done = _load_cache(cache)
+    store = RecordFile(cache, "--cache") if cache else None
+    done = {k: r["result"] for k, r in store.records.items()
+            if isinstance(r["result"], dict) and {"value", "method"} <= r["result"].keys()} if store else {}
     todo = []
     for i, row in enumerate(points):
         miss = [j for j, pt in enumerate(row) if _key(pt) not in done]
@@ -350,31 +338,39 @@ def phase_diagram(problem: Problem, x: Axis, y: Axis, cache=None, executor=None,
             todo.append((i, miss))
     # one task per row, its missing points in x order (continuation along the row)
     tasks = [[points[i][j] for j in miss] for i, miss in todo]
-    if executor is None or len(tasks) <= 1:
-        results = (evaluate_row(t) for t in tasks)
-        results = zip(range(len(tasks)), results)
-    else:
-        futs = {executor.submit(evaluate_row, t): k for k, t in enumerate(tasks)}
-        results = ((futs[f], f.result()) for f in cf.as_completed(futs))
-    vers = versions()
-    fh = open(cache, "a", encoding="utf-8") if cache else None
+    if store and tasks:
+        store.check_writable()              # before the work, not after it
+    serial = executor is None or len(tasks) <= 1
+    results = workers.completed(None if serial else executor, evaluate_row, tasks)
+    finished = 0
     try:
-        for n_done, (k, res) in enumerate(results, 1):
+        for k, res in results:
             for pt, r in zip(tasks[k], res):
                 done[_key(pt)] = r
-                if fh:
-                    fh.write(json.dumps({"task": pt, "result": r, "versions": vers}) + "\n")
-            if fh:
-                fh.flush()
+            if store:
+                store.append(zip(tasks[k], res))
+            finished += 1
             if progress:
                 el = time.time() - t0
-                print(f"\rrow {n_done}/{len(tasks)}, {el:.0f}s elapsed, ~{el / n_done * (len(tasks) - n_done):.0f}s left",
-                      end="", file=sys.stderr)
+                left = el / finished * (len(tasks) - finished)
+                print(f"\rrow {finished}/{len(tasks)}, {el:.0f}s elapsed, ~{left:.0f}s left", end="", file=sys.stderr)
         if progress and tasks:
             print(file=sys.stderr)
+    except KeyboardInterrupt:
+        if not serial:
+            workers.stop(executor)          # Ctrl-C: no worker keeps computing rows no one records
+        if progress:
+            print(file=sys.stderr)
+        saved = "not saved (no --cache)"
+        if store:
+            with contextlib.suppress(UserError):
+                store.close()
+            saved = f"saved in {store.saved_in()}; rerun the same command to resume"
+        raise Interrupted(f"{finished} of {len(tasks)} rows finished, {saved}") from None
     finally:
-        if fh:
-            fh.close()
+        results.close()
+        if store:
+            store.close()
     vals = np.full((len(y.values), len(x.values)), np.nan)
     errs = np.full_like(vals, np.nan)
     methods = []

@@ -6,82 +6,71 @@ skipped, so an interrupted sweep resumes where it stopped.  Every record carries
 (seed, N, trainer settings) and the package versions."""
 from __future__ import annotations
 
-import concurrent.futures as cf
-import json
-import os
+import contextlib
 import sys
 import time
-from importlib import metadata
 
-
-def versions():
-    out = {"python": sys.version.split()[0]}
-    for pkg in ("replica", "numpy", "scipy", "mpmath", "clarabel", "numba"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
-def task_key(task: dict) -> str:
-    return json.dumps(task, sort_keys=True)
+from . import workers
+from .errors import Interrupted, UserError
+from .records import RecordFile, task_key, versions  # noqa: F401  (versions: still importable from here)
 
 
 def done_keys(path):
-    if not path or not os.path.exists(path):
-        return set()
-    keys = set()
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if line:
-                keys.add(task_key(json.loads(line)["task"]))
-    return keys
+    """Keys of the tasks recorded in `path`."""
+    return set(RecordFile(path).records) if path else set()
 
 
 def load(path):
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """The records of `path`, each task once (the first record of it), in file order."""
+    return list(RecordFile(path).records.values())
 
 
 def run_sweep(fn, tasks, path, executor=None, progress=True, run=True):
     """Run fn(task) -> dict for every task not yet in `path`; append {"task", "result",
-    "versions"} records.  Returns the records of `tasks` (the file may hold others: more
-    seeds, other sizes, other settings).  run=False runs nothing and returns the records
-    of `tasks` already in the file."""
-    todo = [t for t in tasks if task_key(t) not in done_keys(path)] if run else []
+    "versions"} records (`replica.records`).  Returns the records of `tasks` in the order of
+    `tasks`, each once (the file may hold others: more seeds, other sizes, other settings).
+    run=False runs nothing and returns the records of `tasks` already in the file.
+    executor: any concurrent.futures executor or a dask Client; None = `workers.executor()`
+    (all cores) when more than one task is left."""
+    store = RecordFile(path)
+    wanted = list(dict.fromkeys(task_key(t) for t in tasks))
+    todo = list({task_key(t): t for t in tasks if task_key(t) not in store}.values()) if run else []
+    if todo:
+        store.check_writable()          # before the work, not after it
     if hasattr(executor, "get_executor"):      # a dask.distributed Client
         executor = executor.get_executor()
-    own = executor is None
+    own = executor is None and len(todo) > 1
     if own:
-        executor = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1) if len(todo) > 1 else None
-    vers = versions()
+        executor = workers.executor(None)
     start = time.time()
     try:
-        futures = {}
-        if executor is None:
-            results = ((t, fn(t)) for t in todo)
-        else:
-            futures = {executor.submit(fn, t): t for t in todo}
-            results = ((futures[f], f.result()) for f in cf.as_completed(futures))
-        with open(path, "a", encoding="utf-8") as fh:
-            for k, (task, res) in enumerate(results, 1):
-                fh.write(json.dumps({"task": task, "result": res, "versions": vers}) + "\n")
-                fh.flush()
+        results = workers.completed(executor, fn, todo)
+        try:
+            for k, (i, res) in enumerate(results, 1):
+                store.append([(todo[i], res)])
                 if progress:
                     el = time.time() - start
                     left = el / k * (len(todo) - k)
                     print(f"\r{k}/{len(todo)} done, {el:.0f}s elapsed, ~{left:.0f}s left", end="", file=sys.stderr)
-        if progress and todo:
-            print(file=sys.stderr)
-    finally:
-        if own and executor is not None:
-            executor.shutdown()
-    if not os.path.exists(path):
-        return []
-    wanted = {task_key(t) for t in tasks}
-    return [r for r in load(path) if task_key(r["task"]) in wanted]
+        finally:
+            results.close()
+            if progress and todo:
+                print(file=sys.stderr)
+    except KeyboardInterrupt:
+        workers.stop(executor)          # Ctrl-C: nothing may keep computing unrecorded results
+        with contextlib.suppress(UserError):    # a failed write is told in the message below
+            store.close()
+        raise Interrupted(f"{store.written} of {len(todo)} new results saved in {store.saved_in()}; "
+                          f"rerun the same command to resume") from None
+    except BaseException:
+        if own:
+            workers.stop(executor)
+        store.close()
+        raise
+    if own:
+        executor.shutdown()
+    store.close()
+    return [store.records[key] for key in wanted if key in store.records]
 
 
 def select(records, template):

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .. import workers
 from ..argtypes import check_patterns, integer, real
 from ..files import FIGURE_FORMATS, check_output
 from ..priors.base import PriorError
@@ -149,17 +150,15 @@ def cmd_train(args):
     base = {"potential": args.potential, "init": args.init, "n": args.n, "alpha": args.alpha, "eta": args.eta,
             "steps": args.steps, "loss": args.loss, "kappa": args.kappa, "batch": args.batch, "teacher": args.teacher}
     _check_specs(args)
+    workers.check_workers(args.workers)
     if args.seeds:
         if not args.records:
             raise PriorError("--seeds needs --records FILE.jsonl (resumable records)")
-        import concurrent.futures as cf
-        ex = cf.ProcessPoolExecutor(max_workers=args.workers) if args.seeds > 1 and args.workers > 1 else None
-        try:
+        with workers.pool(min(args.workers, max(args.seeds, 1))) as ex:
             recs = md.sweep(base, range(args.seed, args.seed + args.seeds), args.records, ex, progress=not args.quiet)
-        finally:
-            if ex is not None:
-                ex.shutdown()
-        mine = [r for r in recs if all(r["task"].get(k) == v for k, v in base.items())]
+        # seed order, whatever order the workers finished in
+        mine = sorted((r for r in recs if all(r["task"].get(k) == v for k, v in base.items())),
+                      key=lambda r: r["task"]["seed"])
         if args.json:
             print(json.dumps({"task": base, "records": [{"seed": r["task"]["seed"], **r["result"]} for r in mine]}))
             return
@@ -172,6 +171,7 @@ def cmd_train(args):
                   f"{res['paired'].get('reaction_slope', float('nan')):8.4f}")
         print(f"records: {args.records}")
         return
+    workers.limit_threads(args.workers)     # one run: --workers bounds its BLAS threads
     res, w_t = md.train(args.potential, args.init, args.n, args.alpha, args.seed, args.eta, args.steps, args.loss,
                         args.kappa, args.batch, args.teacher)
     ev = md.evaluate(args.potential, args.init, res.w_before, res.w_after, args.alpha, args.kappa, args.loss, w_t)
