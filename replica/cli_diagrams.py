@@ -24,6 +24,10 @@ quantities:
   q, free_entropy, entropy, at_eigenvalue    finite-alpha RS saddle point (E1, E2, E4)
   eps_g, R, kappa_mm                 teacher-student (E5-E8)
   optimal_parameter                  best student parameter in --family at each alpha (slow)
+
+defaults: q on --x alpha=0.1:1:10 and --y kappa=0:1:5 (seconds).  alpha_c, alpha_rs and w2
+do not depend on alpha: map them over kappa and prior parameters (an alpha axis is refused);
+eps_g, R, kappa_mm and optimal_parameter do not depend on kappa (a kappa axis is refused).
 """
 
 PD_EPILOG = """examples:
@@ -152,9 +156,10 @@ def cmd_reproduce(args):
 def add_parsers(sub):
     pd = sub.add_parser("phase-diagram", help="a quantity on a grid of two parameters (maps, transition lines)",
                         description=PD_HELP, epilog=PD_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    pd.add_argument("quantity", nargs="?", default="alpha_c", help="what to map (see above; default alpha_c)")
-    pd.add_argument("--x", default="alpha=0.1:1:10", help="the x axis, NAME=start:stop:count")
-    pd.add_argument("--y", default="kappa=0:1:5", help="the y axis, NAME=start:stop:count")
+    pd.add_argument("quantity", nargs="?", default="q", help="what to map (see above; default q)")
+    pd.add_argument("--x", default="alpha=0.1:1:10", help="the x axis, NAME=start:stop:count (default "
+                                                          "alpha=0.1:1:10)")
+    pd.add_argument("--y", default="kappa=0:1:5", help="the y axis, NAME=start:stop:count (default kappa=0:1:5)")
     pd.add_argument("--prior", help="prior spec (template: parameters on an axis are filled in)")
     pd.add_argument("--teacher", help="teacher spec (teacher-student quantities)")
     pd.add_argument("--student", help="student: spherical | sign | bayes | a prior spec (default spherical)")

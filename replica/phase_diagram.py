@@ -134,6 +134,14 @@ class Problem:
 
     def point(self, values: dict) -> dict:
         """The full, concrete description of one grid point (the cache key)."""
+        # an axis the quantity does not depend on would repeat the same computation per value
+        if "alpha" in values and self.quantity in E3_QUANTITIES:
+            raise PriorError(f"{self.quantity} does not depend on alpha (a property of the prior at margin "
+                             "kappa): put kappa or prior parameters on the axes, e.g. --x kappa=0:1:5 "
+                             "--y sigma=0.5:2:4 with --prior lognormal")
+        if "kappa" in values and self.quantity in TS_QUANTITIES + ("optimal_parameter",):
+            raise PriorError(f"{self.quantity} does not depend on kappa: put alpha and a teacher.NAME or "
+                             "student.NAME parameter on the axes")
         d = {"quantity": self.quantity}
         prior_p, teacher_p, student_p = {}, {}, {}
         alpha, kappa = self.alpha, self.kappa
@@ -180,8 +188,12 @@ def _e3_row(points):
 
     from .capacity import capacity
 
-    out, cache = [], {}
+    out, cache, done = [], {}, {}
     for pt in points:
+        key = _key(pt)
+        if key in done:  # equal points (a repeated axis value) are computed once
+            out.append(dict(done[key]))
+            continue
         spec = pt["prior"]
         if spec not in cache:
             p = parse_prior(spec)
@@ -189,15 +201,16 @@ def _e3_row(points):
         p, r = cache[spec]
         q = pt["quantity"]
         if q == "w2":
-            out.append({"value": math.sqrt(max(2 * (1 - r.rho), 0.0)),
-                        "error": r.error / max(math.sqrt(max(2 * (1 - r.rho), 1e-300)), 1e-300), "method": r.method})
-            continue
-        inv_i = 1.0 / float(gardner_I_np(pt["kappa"]))
-        if q == "alpha_c" and p.is_discrete and not getattr(p, "empirical", False):
-            res = capacity(p, pt["kappa"], dps=15)
-            out.append({"value": float(res.alpha_c), "error": float(res.error_estimate), "method": res.method})
-            continue
-        out.append({"value": r.rho ** 2 * inv_i, "error": 2 * r.rho * r.error * inv_i, "method": "E3, " + r.method})
+            res = {"value": math.sqrt(max(2 * (1 - r.rho), 0.0)),
+                   "error": r.error / max(math.sqrt(max(2 * (1 - r.rho), 1e-300)), 1e-300), "method": r.method}
+        elif q == "alpha_c" and p.is_discrete and not getattr(p, "empirical", False):
+            c = capacity(p, pt["kappa"], dps=15)
+            res = {"value": float(c.alpha_c), "error": float(c.error_estimate), "method": c.method}
+        else:
+            inv_i = 1.0 / float(gardner_I_np(pt["kappa"]))
+            res = {"value": r.rho ** 2 * inv_i, "error": 2 * r.rho * r.error * inv_i, "method": "E3, " + r.method}
+        done[key] = res
+        out.append(res)
     return out
 
 

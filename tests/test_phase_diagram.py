@@ -131,3 +131,33 @@ def test_reproduce_quick_writes_every_figure_and_table(tmp_path, monkeypatch):
     assert lines[-1].startswith("total:")
     tex = (tmp_path / "capacity_table.tex").read_text()
     assert "0.735758882342885" in tex
+
+
+def test_axes_a_quantity_does_not_depend_on_are_refused(capsys, monkeypatch):
+    """alpha_c with an alpha axis repeated the E4 solve per alpha (no row finished in 60 s)."""
+    with pytest.raises(PriorError, match="alpha_c does not depend on alpha"):
+        Problem("alpha_c", prior="binary").point({"alpha": 0.5, "kappa": 0.0})
+    with pytest.raises(PriorError, match="eps_g does not depend on kappa"):
+        Problem("eps_g", teacher="lognormal").point({"alpha": 1.0, "kappa": 0.5})
+    for argv in (["phase-diagram", "alpha_c", "--prior", "binary"],
+                 ["phase-diagram", "alpha_c", "--prior", "binary", "--x", "alpha=0.1:1:3", "--y", "kappa=0:1:3"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv + ["--quiet", "--workers", "1"])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and "does not depend on alpha" in err and err.count("\n") == 1
+    # the default quantity is q, whose natural axes are the default ones (alpha x kappa)
+    from replica.cli import build_parser
+    args = build_parser().parse_args(["phase-diagram", "--prior", "binary"])
+    assert (args.quantity, args.x, args.y) == ("q", "alpha=0.1:1:10", "kappa=0:1:5")
+    # equal points in one row are computed once
+    import importlib
+    calls = []
+
+    class Fake:
+        alpha_c, error_estimate, method = 0.5, 1e-10, "fake"
+
+    monkeypatch.setattr(importlib.import_module("replica.capacity"), "capacity",
+                        lambda *a, **k: calls.append(a) or Fake())
+    from replica.phase_diagram import evaluate_row
+    pt = Problem("alpha_c", prior="binary").point({"kappa": 0.0})
+    assert [r["value"] for r in evaluate_row([pt, pt, pt])] == [0.5] * 3 and len(calls) == 1

@@ -204,3 +204,16 @@ def test_user_density_is_normalised_to_unit_second_moment():
     assert abs(sp.N(sp.integrate(w ** 2 * p, (w, -sp.oo, sp.oo)), 30) - 1) < 1e-25
     tex = to_latex(derive_capacity("density:expr=exp(-w^4)"))
     assert r"\Gamma" in tex and r"\int \mathcal{D}w" not in tex   # dw integrals are not Gaussian ones
+
+
+def test_check_bounds_the_symbolic_and_numeric_work(gaussian):
+    """Lines whose expansion or evaluation has no bound of its own are compared numerically
+    with bounded functions (no exact powers of any size, no sympy evalf of towers)."""
+    for line in ("G_S = (1+q)^9999", "G_S = (q + 10^400)^9999", "G_S = ((q+1)^100+1)^100"):
+        r, = check_text(line, gaussian)
+        assert not r.ok and r.how == "differs"
+    for line in ("G_S = sin(exp(exp(10^4*q)))", "G_S = E_t(exp(exp(10*t)))"):
+        with pytest.raises(ArithmeticError, match="cannot evaluate"):
+            check_text(line, gaussian)
+    r, = check_text("G_S = E_t(t^2)*(1/2*log(1-q) + q/(2*(1-q)))", gaussian)
+    assert r.ok

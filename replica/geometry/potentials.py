@@ -35,8 +35,8 @@ import sympy as sp
 from solvers.geometry import invert_monotone
 
 from ..priors.base import PriorError
-from ..priors.density import _MP_MODULES, _NP_MODULES
-from ..priors.formula import FormulaError, parse_formula
+from ..priors.density import _MP_NAMES, _NP_MODULES
+from ..priors.formula import FormulaError, lambdify_mp, parse_formula
 
 W = sp.Symbol("w", real=True)
 THETA = sp.Symbol("theta", real=True)
@@ -276,8 +276,8 @@ class UserPotential(Potential):
                 raise PriorError(f"potential domain needs a < b, got {self.lo:g}|{self.hi:g}")
         self._g = sp.lambdify(W, self._grad, modules=_NP_MODULES)
         self._h = sp.lambdify(W, self._hess, modules=_NP_MODULES)
-        self._mg = sp.lambdify(W, self._grad, modules=_MP_MODULES)
-        self._mh = sp.lambdify(W, self._hess, modules=_MP_MODULES)
+        self._mg = lambdify_mp(W, self._grad, _MP_NAMES)
+        self._mh = lambdify_mp(W, self._hess, _MP_NAMES)
         self._p = sp.lambdify(W, self._phi, modules=_NP_MODULES) if self._phi is not None else None
         self._check()
 

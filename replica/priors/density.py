@@ -13,11 +13,11 @@ import numpy as np
 import sympy
 
 from .base import Continuous, Prior, PriorError
-from .formula import FormulaError, parse_formula
+from .formula import FormulaError, lambdify_mp, parse_formula
 
 W = sympy.Symbol("w", real=True)
-_MP_MODULES = [{"Heaviside": lambda x, h=0.5: mp.mpf(1) if x > 0 else (mp.mpf(h) if x == 0 else mp.mpf(0)),
-                "sign": mp.sign}, "mpmath"]
+_MP_NAMES = {"Heaviside": lambda x, h=0.5: mp.mpf(1) if x > 0 else (mp.mpf(h) if x == 0 else mp.mpf(0)),
+             "sign": mp.sign}
 _NP_MODULES = [{"Heaviside": lambda x, h=0.5: np.heaviside(x, h)}, "numpy", "scipy"]
 
 
@@ -29,7 +29,7 @@ class DensityLaw(Continuous):
     def __init__(self, expr, lo, hi, text):
         self.expr, self.text = expr, text
         self.lo, self.hi = mp.mpf(lo), mp.mpf(hi)
-        self._f = sympy.lambdify(W, expr, modules=_MP_MODULES)
+        self._f = lambdify_mp(W, expr, _MP_NAMES)  # bounded work per point
         self._fnp = sympy.lambdify(W, expr, modules=_NP_MODULES)
         self._cache = {}
 

@@ -6,25 +6,32 @@ whitelist formula grammar with the order parameters (q, qhat, R, Rhat, alpha, ka
 lambda_1, ...) and E_t(...), E_z(...) (Gaussian expectations), H(x), phi(x), Phi(x).
 
 A line is equal symbolically when sympy reduces the difference to 0, else numerically when
-both sides agree at random points to 1e-20 (mpmath, 30 digits).  When they differ, the
+both sides agree at random points to 1e-20 (mpmath, 40 digits).  The symbolic step is
+skipped when sp.expand would give more than 1000 terms or the difference has more than
+200 operations (sympy's expand and simplify have no bound of their own); the numerical one
+calls the formula module's bounded mpmath functions with the symbols as numbers.  When they differ, the
 first user term t with (user - derived) / t constant is named: replacing t by
 t - (user - derived) gives the derived equation (a flipped sign shows as a factor -1).
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 
 import mpmath as mp
 import sympy as sp
 
-from ..priors.formula import FormulaError, parse_formula
+from ..priors.formula import MP_BOUNDED, FormulaError, bounded_powers, parse_formula
 from .core import H, R, Rh, alpha, gauss, gauss_linear, kappa, phi, q, qh, sigma, t, w, z
-from .numeric import mp_value
-from .render import text
+from .numeric import MP_MODULES, REACH, _tail_safe, undo_erfc_reflection
+from .render import _Text, text as _ordered_text
 
 DPS = 40
 N_POINTS = 3
+MAX_TERMS = 1000      # of sp.expand, estimated before expanding
+MAX_OPS = 200         # sp.simplify only below this
+_MODULES = [{**MP_MODULES[0], **MP_BOUNDED}, "mpmath"]
 
 SYMBOLS = {"q": q, "qhat": qh, "qh": qh, "R": R, "Rhat": Rh, "alpha": alpha, "kappa": kappa,
            "sigma": sigma, "t": t, "z": z, "w": w}
@@ -62,12 +69,60 @@ def parse_line(line: str, lineno: int, extra_symbols):
         raise CheckError(f"line {lineno}: {exc}") from None
 
 
+def text(expr):
+    """The text form; unordered when a term is a constant integral (ordering the terms of a
+    sum evaluates constants with sympy's evalf, which has no bound)."""
+    if any(not i.free_symbols for i in expr.atoms(sp.Integral)):
+        return _Text({"order": "none"}).doprint(expr)
+    return _ordered_text(expr)
+
+
 def _evaluate(expr, point):
-    with mp.workdps(DPS):
-        val = mp.mpmathify(mp_value(expr.subs(point)))
+    """expr at `point` by mpmath with the bounded functions, the symbols passed as numbers
+    (an exact subs would let sympy compute exact powers of any size)."""
+    syms = sorted(point, key=lambda s_: s_.name)
+    body = bounded_powers(undo_erfc_reflection(expr))
+    ints = list(body.atoms(sp.Integral))
+    holders = [sp.Dummy() for _ in ints]
+    rest = body.xreplace(dict(zip(ints, holders)))
+    try:
+        if any(i.function.has(sp.Integral) for i in ints):
+            raise ArithmeticError("nested integrals are compared symbolically only")
+        if rest.free_symbols - set(syms) - set(holders):
+            raise ValueError
+        with mp.workdps(DPS):
+            args = [mp.mpf(point[s_].p) / point[s_].q for s_ in syms]
+            vals = []
+            for integral in ints:
+                (var, lo, hi), = integral.limits
+                if integral.function.free_symbols - set(syms) - {var}:
+                    raise ValueError
+                f = sp.lambdify(syms + [var], integral.function, modules=_MODULES)
+                ends = [mp.mpf(-REACH) if lo == -sp.oo else sp.lambdify(syms, lo, modules=_MODULES)(*args),
+                        mp.mpf(REACH) if hi == sp.oo else sp.lambdify(syms, hi, modules=_MODULES)(*args)]
+                pts = [ends[0], 0, ends[1]] if ends[0] < 0 < ends[1] else ends
+                vals.append(mp.quad(_tail_safe(lambda x, f=f: f(*args, x)), pts))
+            val = mp.mpmathify(sp.lambdify(syms + holders, rest, modules=_MODULES)(*args, *vals))
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError, NameError):
+        val = mp.nan
     if not mp.isfinite(val):
         raise ArithmeticError(f"cannot evaluate {text(expr)} numerically")
     return complex(val)
+
+
+def _expanded_terms(e, cap=10 ** 6):
+    """Upper estimate of the number of terms of sp.expand(e) (capped), computed without
+    expanding: sums add, products multiply, integer powers of sums are multinomials."""
+    if e.is_Atom:
+        return 1
+    if e.is_Add:
+        return min(cap, sum(_expanded_terms(a, cap) for a in e.args))
+    if e.is_Mul:
+        return min(cap, math.prod(_expanded_terms(a, cap) for a in e.args))
+    if e.is_Pow and e.exp.is_Rational and abs(e.exp) >= 2:
+        k, n = _expanded_terms(e.base, cap), int(abs(e.exp))
+        return 1 if k == 1 else cap if n >= cap or k >= cap else min(cap, math.comb(n + k - 1, k - 1))
+    return min(cap, max(_expanded_terms(a, cap) for a in e.args))  # expand goes into arguments
 
 
 def _points(symbols, n, seed=12345):
@@ -83,9 +138,11 @@ def _points(symbols, n, seed=12345):
 
 
 def compare(name: str, user, derived) -> LineResult:
-    diff = sp.expand(user - derived)
+    symbolic = _expanded_terms(user - derived) <= MAX_TERMS
+    diff = sp.expand(user - derived) if symbolic else user - derived
     try:
-        if diff == 0 or (not diff.has(sp.Integral) and sp.simplify(diff) == 0):
+        if diff == 0 or (symbolic and not diff.has(sp.Integral) and sp.count_ops(diff) <= MAX_OPS
+                         and sp.simplify(diff) == 0):
             return LineResult(name, True, "symbolically equal")
     except (NotImplementedError, TypeError, RecursionError):
         pass
@@ -97,7 +154,9 @@ def compare(name: str, user, derived) -> LineResult:
         return LineResult(name, True, f"numerically equal at {N_POINTS} random points (|difference| < 1e-20)")
     # locate: the user term whose multiple the difference is
     written = list(sp.Add.make_args(user))  # the terms as the user wrote them, then expanded
-    expanded = [x for x in sp.Add.make_args(sp.expand(gauss_linear(user))) if x not in written]
+    small = symbolic and sp.count_ops(user) <= MAX_OPS  # gauss_linear simplifies and expands
+    expanded = [x for x in sp.Add.make_args(sp.expand(gauss_linear(user))) if x not in written] \
+        if small else []
     for term in written + expanded:
         tvals = [_evaluate(term, p) for p in pts]
         if any(abs(tv) < 1e-25 for tv in tvals):
