@@ -51,9 +51,7 @@ def _transition_lines(pd):
     from .priors import prior
 
     p = pd.problem
-    names = {pd.x.name, pd.y.name}
-    if not p.prior or names != {"alpha", "kappa"}:
-        raise PriorError("--lines needs a prior and the axes alpha and kappa")
+    _check_lines(p.prior, pd.x.name, pd.y.name)
     kap = np.array(pd.y.values if pd.y.name == "kappa" else pd.x.values)
     pr = prior(p.prior)
     discrete = pr.is_discrete and not getattr(pr, "empirical", False)
@@ -70,6 +68,11 @@ def _transition_lines(pd):
     return out
 
 
+def _check_lines(prior, *axes):
+    if not prior or set(axes) != {"alpha", "kappa"}:
+        raise PriorError("--lines needs a prior and the axes alpha and kappa")
+
+
 def cmd_phase_diagram(args):
     from . import figures
     from .phase_diagram import Axis, PhaseDiagram, Problem, phase_diagram
@@ -84,6 +87,8 @@ def cmd_phase_diagram(args):
         prob = Problem(args.quantity, prior=args.prior, teacher=args.teacher, student=args.student or "spherical",
                        rule=args.rule, family=args.family, alpha=args.alpha, kappa=args.kappa, nodes=args.nodes)
         x, y = Axis.parse(args.x), Axis.parse(args.y)
+        if args.lines:   # before the work, not after it
+            _check_lines(args.prior, x.name, y.name)
         with _pool(args.workers) as ex:
             pd = phase_diagram(prob, x, y, cache=args.cache, executor=ex, progress=not args.quiet)
     if args.out:

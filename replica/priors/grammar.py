@@ -41,7 +41,7 @@ COMPOSITES = {
 
 
 MAX_EXPONENT = 400   # |decimal exponent| of a parameter: beyond it no prior is meaningful in float64 either
-INFINITE_OK = ("support",)   # the only parameter whose values may be +-inf
+INFINITE_OK = ("support", "domain")   # the only parameters whose values may be +-inf (interval ends)
 
 
 def number(text: str, name: str = "value"):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import mpmath as mp
 import sympy as sp
 
+from ..budget import BudgetExceeded, time_budget
 from ..priors import PriorError, prior as parse_prior
 from .core import (H, Derivation, Equation, a, alpha, gauss, gauss_linear, kappa, lam, phi, q, qh, t, w,
                    z)
@@ -144,15 +145,30 @@ def family_density(p, spec):
     return sp.simplify((pdf.subs(x, w * c) * c))
 
 
+SYMBOLIC_BUDGET = 8.0   # seconds sympy may spend on one integral of a user's density
+
+
+def _bounded(fn, fallback):
+    """fn() within SYMBOLIC_BUDGET seconds, else fallback(): a user's formula must not make
+    `derive` run unboundedly inside sympy."""
+    try:
+        with time_budget(SYMBOLIC_BUDGET):
+            return fn()
+    except BudgetExceeded:
+        return fallback()
+
+
 def normalised_density(expr, lo, hi):
     """c f(c w) / Z: the user's density normalised and rescaled to E w^2 = 1 (section 1);
-    integrals sympy cannot do stay as Integral objects."""
+    integrals sympy cannot do, or not within SYMBOLIC_BUDGET, stay as Integral objects."""
     lo = -sp.oo if lo == -mp.inf else _exact(lo)
     hi = sp.oo if hi == mp.inf else _exact(hi)
-    zn = sp.simplify(sp.integrate(expr, (w, lo, hi)))
-    m2 = sp.simplify(sp.integrate(w ** 2 * expr, (w, lo, hi)) / zn)
+    zn = _bounded(lambda: sp.simplify(sp.integrate(expr, (w, lo, hi))), lambda: sp.Integral(expr, (w, lo, hi)))
+    m2 = _bounded(lambda: sp.simplify(sp.integrate(w ** 2 * expr, (w, lo, hi)) / zn),
+                  lambda: sp.Integral(w ** 2 * expr, (w, lo, hi)) / zn)
     c = sp.sqrt(m2)
-    return sp.simplify(c * expr.subs(w, c * w) / zn)
+    out = c * expr.subs(w, c * w) / zn
+    return _bounded(lambda: sp.simplify(out), lambda: out)
 
 
 def density_entropic(p, spec_expr=None):
@@ -214,10 +230,10 @@ def q_to_1(gs_leading, t_map):
             et2 = sp.simplify(sp.integrate(tm ** 2 * phi(z), (z, -sp.oo, sp.oo)))
             if sval is not None:
                 ez, et2 = ez.subs(s_, sval), et2.subs(s_, sval)
-        rho2 = sp.simplify(ez ** 2 / et2)
+        rho2 = _bounded(lambda: sp.simplify(ez ** 2 / et2), lambda: ez ** 2 / et2)
     else:
         rho2 = gs_leading
-    alpha_c = sp.simplify(rho2 / gardner_I())
+    alpha_c = _bounded(lambda: sp.simplify(rho2 / gardner_I()), lambda: rho2 / gardner_I())
     return rho2, alpha_c
 
 
