@@ -8,7 +8,7 @@ import dataclasses
 import mpmath as mp
 import numpy as np
 
-from .base import Prior, PriorError, check_probs
+from .base import Prior, PriorError, check_probs, second_moment_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +36,7 @@ class GroupPrior:
 
     def normalized(self) -> "GroupPrior":
         """All groups rescaled by one factor to unit overall second moment."""
-        s = 1 / mp.sqrt(self.moment(2))
+        s = 1 / mp.sqrt(second_moment_of(self))
         return dataclasses.replace(self, groups=tuple((g, p.scaled(s)) for g, p in self.groups))
 
     def shannon_entropy(self):
