@@ -17,7 +17,7 @@ import mpmath as mp
 import numpy as np
 import sympy
 
-from .base import Continuous, Prior, PriorError
+from .base import Continuous, Prior, PriorError, extra_digits
 from .formula import FormulaError, parse_formula
 
 W = sympy.Symbol("w", real=True)
@@ -38,6 +38,12 @@ class DensityLaw(Continuous):
         self._fnp = sympy.lambdify(W, expr, modules=_NP_MODULES)
         self._cache = {}
         self.center, self.spread = mp.mpf(0), mp.mpf(1)   # set by `locate`
+        self._extra = 0
+
+    def _wide(self):
+        """Work `_extra` digits longer: mass at w ~ 1e6 of width 1 loses 6 digits in
+        w - 1e6 inside the formula."""
+        return mp.workdps(mp.mp.dps + self._extra)
 
     # -- where the mass is
     BULK = 50     # the bulk: where log f is within BULK of its maximum
@@ -95,6 +101,7 @@ class DensityLaw(Continuous):
                                  "of its peak: split it into a mixture: of densities, or give a support")
             self.center = +mode
             self.spread = max(width, mp.mpf(2) ** -200) / 2
+            self._extra = extra_digits(abs(self.center) / self.spread) if self.center else 0
 
     def _golden(self, a, b):
         r = (mp.sqrt(5) - 1) / 2
@@ -129,7 +136,8 @@ class DensityLaw(Continuous):
     def _tables(self):
         key = mp.mp.prec
         if key not in self._cache:
-            self._cache[key] = self._build()
+            with self._wide():
+                self._cache[key] = self._build()
         return self._cache[key]
 
     def _cut(self, sign):
@@ -167,10 +175,21 @@ class DensityLaw(Continuous):
 
 
     def pdf(self, w):
-        return self.raw(w) / self._tables()["Z"]
+        t = self._tables()
+        with self._wide():
+            return self.raw(w) / t["Z"]
 
     def cdf(self, w):
         t = self._tables()
+        with self._wide():
+            return self._cdf(w, t)
+
+    def sf(self, w):
+        t = self._tables()
+        with self._wide():
+            return self._sf(w, t)
+
+    def _cdf(self, w, t):
         if w <= self.lo:
             return mp.mpf(0)
         if w >= self.hi:
@@ -181,8 +200,7 @@ class DensityLaw(Continuous):
         i = min(bisect.bisect_right(xs, w) - 1, len(xs) - 1)
         return t["low"][i] + mp.quad(self.raw, [xs[i], w]) / t["Z"]
 
-    def sf(self, w):
-        t = self._tables()
+    def _sf(self, w, t):
         if w <= self.lo:
             return mp.mpf(1)
         if w >= self.hi:
@@ -194,7 +212,9 @@ class DensityLaw(Continuous):
         return t["up"][i] + mp.quad(self.raw, [w, xs[i]]) / t["Z"]
 
     def moment(self, k):
-        return mp.quad(lambda w: w ** k * self.raw(w), self._pts_bulk(self.lo, self.hi)) / self._tables()["Z"]
+        t = self._tables()
+        with self._wide():
+            return mp.quad(lambda w: w ** k * self.raw(w), self._pts_bulk(self.lo, self.hi)) / t["Z"]
 
     def _build_ppf_table(self):
         """The float64 quantile table on the located range (the tables' cuts at 15 digits)."""
