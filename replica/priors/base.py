@@ -416,12 +416,22 @@ def second_moment_of(prior):
     return m2
 
 
+PROB_TOL = mp.mpf("1e-9")
+
+
 def check_probs(probs, what="probs"):
+    """Non-negative numbers summing to 1 within PROB_TOL (rounding in the spec), returned
+    divided by their sum in mp, so that they sum to 1 at the working precision: a spec
+    0.5|0.5000000001 is the law with those odds, not one whose total mass is 1 + 1e-10."""
     probs = [mp.mpf(p) for p in probs]
+    if any(not mp.isfinite(p) for p in probs):
+        raise PriorError(f"{what} must be finite numbers, got {[mp.nstr(p, 6) for p in probs]}")
     if any(p < 0 for p in probs):
         raise PriorError(f"{what} must be non-negative, got {[mp.nstr(p, 6) for p in probs]}")
-    total = mp.fsum(probs)
-    if abs(total - 1) > mp.mpf("1e-9"):
-        raise PriorError(f"{what} must sum to 1, they sum to {mp.nstr(total, 10)}")
-    return probs
+    # the parsed numbers carry every typed digit: sum and divide at a precision above any dps used
+    with mp.workdps(max(mp.mp.dps, 50) + 20):
+        total = mp.fsum(probs)
+        if abs(total - 1) > PROB_TOL:
+            raise PriorError(f"{what} must sum to 1, they sum to {mp.nstr(total, 10)}")
+        return [p / total for p in probs]
 

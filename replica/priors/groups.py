@@ -60,8 +60,9 @@ class GroupPrior:
 
 
 def make_groups(spec: str, terms) -> GroupPrior:
-    """terms: [(fraction, Prior)]."""
-    return GroupPrior(spec, tuple((mp.mpf(g), p) for g, p in terms))
+    """terms: [(fraction, Prior)]; the fractions renormalised to sum 1 (check_probs)."""
+    fracs = check_probs([g for g, _ in terms], what="group fractions")
+    return GroupPrior(spec, tuple((g, p) for g, (_, p) in zip(fracs, terms)))
 
 
 def excitatory_inhibitory(spec, fE=mp.mpf("0.8"), sigmaE=mp.mpf(1), sigmaI=mp.mpf(1)):
