@@ -61,6 +61,7 @@ class DualGaussianLaw(Continuous):
         self.hi = mp.mpf(pot.hi) if np.isfinite(pot.hi) else mp.inf
         # z-space quadrature needs T(z) at many z: cheap for closed-form inverses only
         self.elementary_transport = pot.sym_inv() is not None
+        self.accurate_float_transport = self.elementary_transport
         # euclidean and entropic duals are the Normal and LogNormal families: their exact
         # moments and extra-precision transport (dual_std=1e6 puts the mass of E z T and
         # E T^2 at z ~ 1e6, where a quadrature on |z| < 12 sees none of it)

@@ -29,6 +29,9 @@ class Continuous:
     lo = -mp.inf
     hi = mp.inf
     has_closed_transport = False
+    # np_transport accurate to float64 rounding (closed forms, scipy); the default float
+    # quantile table is good to ~1e-6 only, so the float64 E3 path must not use it
+    accurate_float_transport = False
 
     def pdf(self, w):
         raise NotImplementedError
@@ -159,6 +162,7 @@ class ScaledContinuous(Continuous):
         self.lo, self.hi = base.lo * self.s, base.hi * self.s
         self.has_closed_transport = base.has_closed_transport
         self.elementary_transport = getattr(base, "elementary_transport", True)
+        self.accurate_float_transport = base.accurate_float_transport
         if hasattr(base, "precision_floor"):   # an error of integrals in w: scales with w
             self.precision_floor = base.precision_floor * self.s
 
@@ -204,6 +208,7 @@ class NegatedContinuous(Continuous):
         self.lo, self.hi = -base.hi, -base.lo
         self.has_closed_transport = base.has_closed_transport
         self.elementary_transport = getattr(base, "elementary_transport", True)
+        self.accurate_float_transport = base.accurate_float_transport
         if hasattr(base, "precision_floor"):
             self.precision_floor = base.precision_floor
 

@@ -16,6 +16,7 @@ from .base import Continuous, Prior, PriorError, check_probs, extra_digits
 
 # ---------------------------------------------------------------- continuous laws
 class Normal(Continuous):
+    accurate_float_transport = True
     has_closed_transport = True
 
     def __init__(self, mean=0, std=1):
@@ -61,6 +62,7 @@ class Normal(Continuous):
 class HalfNormal(Continuous):
     """scale |z|, z ~ N(0,1)."""
 
+    accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
     elementary_transport = False  # T needs an inverse erfc: E z T is faster in w-space
@@ -104,6 +106,7 @@ class LogNormal(Continuous):
     and the mass of E z T sits at z ~ sigma): each is formed with `extra_digits` more
     digits, so T, F and the moments keep full relative precision for any mu and sigma."""
 
+    accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
 
@@ -161,6 +164,7 @@ class LogNormal(Continuous):
 
 
 class Uniform(Continuous):
+    accurate_float_transport = True
     has_closed_transport = True
 
     def __init__(self, low, high):
@@ -201,6 +205,7 @@ class Uniform(Continuous):
 
 
 class Laplace(Continuous):
+    accurate_float_transport = True
     has_closed_transport = True
 
     def __init__(self, scale=1, loc=0):
@@ -241,6 +246,7 @@ class Laplace(Continuous):
 
 
 class Exponential(Continuous):
+    accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
 
@@ -281,6 +287,7 @@ class Exponential(Continuous):
 
 
 class Gamma(Continuous):
+    accurate_float_transport = True
     lo = mp.mpf(0)
 
     def __init__(self, k, theta=1):
