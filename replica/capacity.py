@@ -290,7 +290,7 @@ def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
     """q(alpha) and the entropy (E1, E2, E4) at `dps` digits for priors with at most
     MAX_ATOMS atoms: the float64 point, then a secant on log qh with every integral by
     mp.quad; the result is recomputed at dps+10 at the same qh for the error estimate."""
-    from solvers.rs_saddle_mp import _Atoms, rs_point_mp
+    from solvers.rs_saddle_mp import _Atoms, findroot_or_raise, rs_point_mp
 
     check_kappa(kappa)
     check_dps(dps)
@@ -307,8 +307,8 @@ def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
         with mp.workdps(dps + 5):
             atoms = _Atoms(p.values, p.probs, lam0)
             target, k = mp.mpf(str(a)), mp.mpf(str(kappa))
-            root = mp.findroot(lambda lq: rs_point_mp(atoms, mp.exp(lq), k)[0] - target, mp.log(pt.qh),
-                               solver="secant", tol=mp.eps * 100)
+            root = findroot_or_raise(lambda lq: rs_point_mp(atoms, mp.exp(lq), k)[0] - target, mp.log(pt.qh),
+                                     f"the saddle point at alpha = {a}")
             qh = mp.exp(root)
             alpha, q, s = rs_point_mp(atoms, qh, k)
         with mp.workdps(dps + 15):
