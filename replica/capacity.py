@@ -13,9 +13,10 @@ import mpmath as mp
 import numpy as np
 
 from solvers import rs_saddle
-from solvers.capacity import capacity_e3
+from solvers.capacity import BoundViolation, capacity_e3, half_ulp
 from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 
+from .errors import Refused
 from .priors import PriorError, prior as parse_prior
 
 
@@ -45,6 +46,27 @@ def _mpstr(x, dps):
     return None if x is None else mp.nstr(x, dps, strip_zeros=False)
 
 
+def supported_digits(x, err, dps: int) -> int:
+    """Significant digits of x that an absolute error `err` leaves meaningful (at most dps,
+    at least 1)."""
+    if not x or not err:
+        return dps
+    return int(max(1, min(dps, mp.floor(mp.log10(abs(x) / err)))))
+
+
+def require_spread(p):
+    """PriorError for a prior whose weights all take one value (a point mass, also after
+    merging duplicate atoms or dropping zero-probability ones, or a constant weight file):
+    the weight vector is then fixed up to its norm, no load alpha > 0 can be stored
+    (alpha_c = 0), and E3's E z T = 0 is no solvable saddle point."""
+    groups = getattr(p, "groups", None) or [(1, p)]
+    if all(part.is_discrete and len(part.values) == 1 for _, part in groups):
+        vals = ", ".join(mp.nstr(part.values[0], 8) for _, part in groups)
+        raise PriorError(f"prior '{p.spec}' is a point mass (every weight equals {vals}): the weight vector "
+                         "is fixed, so nothing can be stored (alpha_c = 0); capacity and curve need at least "
+                         "two distinct weight values")
+
+
 @dataclasses.dataclass(frozen=True)
 class CapacityResult:
     """Capacity of one prior at one margin.
@@ -67,6 +89,11 @@ class CapacityResult:
     ez_transport: object
     error_estimate: object
     method: str
+    w2_error: object = None
+
+    @property
+    def relative_error(self):
+        return self.error_estimate / abs(self.alpha_c) if self.alpha_c else mp.inf
 
     def to_dict(self) -> dict:
         """JSON-ready: high-precision numbers as strings holding `dps` digits."""
@@ -79,7 +106,9 @@ class CapacityResult:
             "alpha_rs": _mpstr(self.alpha_rs, d),
             "alpha_entropy_zero": _mpstr(self.alpha_entropy_zero, d),
             "alpha_at": self.alpha_at,
-            "w2_distance": _mpstr(self.w2_distance, d),
+            # W2 = sqrt(2 (1 - E zT)) keeps only the digits its error leaves (half of them near 0)
+            "w2_distance": _mpstr(self.w2_distance, d if self.w2_error is None
+                                  else supported_digits(self.w2_distance, self.w2_error, d)),
             "ez_transport": _mpstr(self.ez_transport, d),
             "error_estimate": mp.nstr(self.error_estimate, 3),
             "method": self.method,
@@ -96,22 +125,60 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
         check_kappa(k)
     check_dps(dps)
     p = _as_prior(prior, dps)
+    require_spread(p)
     with mp.workdps(dps + 20):  # the user's decimal at working precision, not rounded to 53 bits
         kappas = [mp.mpf(repr(k)) if isinstance(k, float) else mp.mpf(k) for k in kappas]
-    e3 = capacity_e3(p, kappas, dps)
+    try:
+        e3 = capacity_e3(p, kappas, dps)
+    except BoundViolation as exc:
+        raise Refused(f"prior '{p.spec}': {exc}") from None
     out = []
     discrete = p.is_discrete and not p.empirical
     measures = rs_saddle.measures_of(p) if discrete and entropy else None
     for k, r in zip(kappas, e3):
         a_ent, a_at, err, method = None, None, r.error, "E3 closed form (mp.quad, dps and dps+10 compared)"
         if measures is not None:
+            _check_resolvable(p, r.alpha_c)
             a_ent, a_at, err_ent, how = _discrete_criteria(p, measures, k, dps)
             err = max(err, err_ent)
             method += "; " + how
         with mp.workdps(dps + 5):
             alpha_c = r.alpha_c if a_ent is None else min(a_ent, r.alpha_c)
-        out.append(CapacityResult(p.spec, k, dps, alpha_c, r.alpha_c, a_ent, a_at, r.w2, r.ez_t, err, method))
+            if a_ent is not None:   # the printed alpha_c is the rounded entropy zero then
+                err = max(err, r.error) + half_ulp(alpha_c, dps)
+        out.append(CapacityResult(p.spec, k, dps, alpha_c, r.alpha_c, a_ent, a_at, r.w2, r.ez_t, err, method,
+                                  r.w2_error))
+    _warn_precision(out, dps)
     return out[0] if single else out
+
+
+def _warn_precision(results, dps):
+    """A result whose error estimate leaves fewer than about dps/2 of the dps printed digits
+    says so (a warning, exit 0): the printed digits beyond `supported_digits` are noise.
+    Above 1e-3 relative the number is withheld (Refused)."""
+    worst = max(results, key=lambda r: r.relative_error)
+    rel = worst.relative_error
+    if rel > mp.mpf("1e-3"):
+        raise Refused(f"prior '{worst.prior}': alpha_c = {mp.nstr(worst.alpha_c, 6)} has an estimated relative "
+                      f"error {mp.nstr(rel, 3)} at kappa = {worst.kappa}: not a trustworthy result")
+    if rel > mp.mpf(10) ** (-(dps // 2)):
+        digits = supported_digits(worst.alpha_c, worst.error_estimate, dps)
+        warnings.warn(f"alpha_c has an estimated relative error {mp.nstr(rel, 2)} (kappa = {worst.kappa}): "
+                      f"only about {digits} of the {dps} printed digits are supported", RuntimeWarning,
+                      stacklevel=3)
+
+
+def _check_resolvable(p, alpha_rs):
+    """The float64 saddle-point solver drops atoms lighter than 1e-10 of the heaviest
+    (`rs_saddle.Measure`): E4 would then be solved for another prior."""
+    groups = getattr(p, "groups", None) or [(1, p)]
+    for _, part in groups:
+        probs = [mp.mpf(x) for x in part.probs]
+        if min(probs) < rs_saddle.LIGHT_ATOM * max(probs):
+            raise Refused(f"prior '{p.spec}' has an atom of probability {mp.nstr(min(probs), 3)}, below "
+                          f"{rs_saddle.LIGHT_ATOM:g} of the heaviest: the zero-entropy criterion (E4) is solved in "
+                          "double precision, which cannot resolve it; alpha_rs (E3, an upper bound on alpha_c) = "
+                          f"{mp.nstr(alpha_rs, 15)}")
 
 
 def _discrete_criteria(p, measures, kappa, dps):
@@ -226,7 +293,7 @@ def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
     """q(alpha) and the entropy (E1, E2, E4) at `dps` digits for priors with at most
     MAX_ATOMS atoms: the float64 point, then a secant on log qh with every integral by
     mp.quad; the result is recomputed at dps+10 at the same qh for the error estimate."""
-    from solvers.rs_saddle_mp import _Atoms, rs_point_mp
+    from solvers.rs_saddle_mp import _Atoms, findroot_or_raise, rs_point_mp
 
     check_kappa(kappa)
     check_dps(dps)
@@ -243,8 +310,8 @@ def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
         with mp.workdps(dps + 5):
             atoms = _Atoms(p.values, p.probs, lam0)
             target, k = mp.mpf(str(a)), mp.mpf(str(kappa))
-            root = mp.findroot(lambda lq: rs_point_mp(atoms, mp.exp(lq), k)[0] - target, mp.log(pt.qh),
-                               solver="secant", tol=mp.eps * 100)
+            root = findroot_or_raise(lambda lq: rs_point_mp(atoms, mp.exp(lq), k)[0] - target, mp.log(pt.qh),
+                                     f"the saddle point at alpha = {a}")
             qh = mp.exp(root)
             alpha, q, s = rs_point_mp(atoms, qh, k)
         with mp.workdps(dps + 15):

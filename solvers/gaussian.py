@@ -80,6 +80,9 @@ def mp_norm_isf(p):
     # stop after it instead of paying for a verification step
     tol = mp.eps * 64
     quiet = mp.sqrt(tol) / (8 * (2 + abs(x)))
+    # in the far tail (x ~ 1e6 for p ~ 1e-470000000000) x's own rounding exceeds that: a
+    # step at the level of x's last digits is converged
+    quiet = max(quiet, 16 * mp.eps * abs(x))
     for _ in range(60):
         h = mp_H(x)
         step = (mp.log(h) - lp) * h / mp_phi(x)

@@ -27,6 +27,7 @@ from scipy import optimize, special
 from .energetic import energetic_terms
 from .gaussian import phi
 
+LIGHT_ATOM = 1e-10     # nodes lighter than this fraction of the heaviest are dropped
 Z_REACH = 9.0          # |z| beyond 9 carries < 1e-18 of the Gaussian mass
 
 
@@ -80,7 +81,7 @@ class Measure:
     lam: np.ndarray | None = None
 
     def __post_init__(self):
-        keep = self.p > 1e-10 * self.p.max()  # lighter nodes only make the Newton system stiff
+        keep = self.p > LIGHT_ATOM * self.p.max()  # lighter nodes only make the Newton system stiff
         self.w, self.p = np.asarray(self.w, float)[keep], np.asarray(self.p, float)[keep]
         self.p = self.p / self.p.sum()
         self.logp = np.log(self.p)
@@ -291,6 +292,8 @@ def find_qh_root(measures, fn, kappa, shannon=None, qh_lo=1e-6, qh_hi=1e8, n_sca
         fa = fn(rs_point(measures, a, kappa, shannon)) if prev is None else prev
         fb = fn(rs_point(measures, b, kappa, shannon))
         prev = fb
+        if not (np.isfinite(fa) and np.isfinite(fb)):
+            raise ConvergenceError(f"RS saddle point not finite at qh in [{a:.3g}, {b:.3g}]")
         if np.sign(fa) != np.sign(fb):
             lq = optimize.brentq(lambda x: fn(rs_point(measures, float(np.exp(x)), kappa, shannon)),
                                  np.log(a), np.log(b), xtol=1e-12, rtol=1e-12)

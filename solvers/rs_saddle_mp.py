@@ -92,6 +92,16 @@ def rs_point_mp(atoms: _Atoms, qh, kappa):
     return alpha, q, entropy
 
 
+def findroot_or_raise(f, x0, what):
+    """mp.findroot by secant; its ValueError (no convergence) or ZeroDivisionError (flat
+    secant) becomes an ArithmeticError that says what was being solved."""
+    try:
+        return mp.findroot(f, x0, solver="secant", tol=mp.eps * 100)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ArithmeticError(f"{what}: the mp secant iteration from log qh = {mp.nstr(x0, 8)} did not "
+                              f"converge ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+
+
 def entropy_zero_mp(values, probs, kappa, qh0, lam0=None, dps=30, slope=None):
     """alpha where the RS entropy of a discrete prior vanishes (E4), polished at dps + 5 digits
     from the float64 estimate qh0 by a secant iteration on log qh.
@@ -101,8 +111,8 @@ def entropy_zero_mp(values, probs, kappa, qh0, lam0=None, dps=30, slope=None):
     calculation would move the root.  Returns (alpha, q, qh, error)."""
     with mp.workdps(dps + 5):
         atoms = _Atoms(values, probs, lam0)
-        root = mp.findroot(lambda lq: rs_point_mp(atoms, mp.exp(lq), kappa)[2], mp.log(qh0),
-                           solver="secant", tol=mp.eps * 100)
+        root = findroot_or_raise(lambda lq: rs_point_mp(atoms, mp.exp(lq), kappa)[2], mp.log(qh0),
+                                 "the zero-entropy point (E4)")
         alpha, q, _ = rs_point_mp(atoms, mp.exp(root), kappa)
         lam = atoms.lam
     with mp.workdps(dps + 15):

@@ -17,6 +17,7 @@ Priors are duck-typed (the `replica.priors.Prior` interface); this module never 
 from __future__ import annotations
 
 import mpmath as mp
+import numpy as np
 
 from .gaussian import mp_phi, mp_psi
 
@@ -30,7 +31,10 @@ def _psi_of(prior, w):
 def ez_transport(prior, error: bool = False):
     """E_z z T(z) for T the monotone map N(0,1) -> prior (E3), at the current mp.dps.
 
-    Returns the value, or (value, quadrature error estimate) with error=True."""
+    Returns the value, or (value, quadrature error estimate) with error=True.  The
+    breakpoints and cuts are placed where the integrand's mass is (not at fixed places),
+    so the result does not depend on the prior's units; the solvers still pass priors at
+    unit scale (`Prior.normalized`), where the tail cuts of the w-space form are mass cuts."""
     if prior.is_discrete:
         atoms = [mp.mpf(v) for v in prior.values]
         probs = [mp.mpf(p) for p in prior.probs]
@@ -46,48 +50,132 @@ def ez_transport(prior, error: bool = False):
         return (total, mp.mpf(0)) if error else total
     if prior.has_closed_transport and getattr(prior.parts[0], "elementary_transport", True):
         part = prior.parts[0]
-        f = lambda z: z * part.quantile_from_z(z) * mp_phi(z)  # noqa: E731
-        # finite range: tanh-sinh on (-inf, inf) samples |z| ~ 1e10, where T(z) = F^-1(Phi(z))
-        # needs Phi(z) to millions of digits; beyond the cut the integrand is below eps^2
-        lo = -_tail_cut(lambda x: abs(f(-x)))
-        hi = _tail_cut(lambda x: abs(f(x)))
-        pts = [lo, 0, hi]
-        val, err = mp.quad(f, pts, error=True)
+        # E z T = E z (T(z) - T(0)): no cancellation from a location far from 0, and the
+        # integrand z (T(z) - T(0)) phi(z) >= 0 on both sides (T increasing)
+        f = lambda z: z * part.transport_offset(z) * mp_phi(z)  # noqa: E731
+        pts, top = _z_breakpoints(f)
+        # mp.quad stops at an absolute error of eps: integrate f / (its peak), so that
+        # the tolerance is relative (E z T = sigma e^{-sigma^2/2} ~ 1e-2170 at sigma = 100)
+        scale = mp.exp(top)
+        val, err = mp.quad(lambda z: f(z) / scale, pts, error=True)
+        val, err = val * scale, err * scale
         return (val, err) if error else val
-    pts = _breakpoints(prior)
-    val, err = mp.quad(lambda w: _psi_of(prior, w), pts, error=True)
+    pts, scale = _breakpoints(prior)
+    val, err = mp.quad(lambda w: _psi_of(prior, w) / scale, pts, error=True)
+    val, err = val * scale, err * scale
     return (val, err) if error else val
 
 
+def _log_abs(f, z):
+    v = f(z)
+    return mp.log(abs(v)) if v else -mp.inf
+
+
+def _z_breakpoints(f):
+    """Breakpoints for int f(z) dz with f >= 0 smooth and log-concave-like on each side of
+    0 (f = z (T - T(0)) phi): per side, the peak of log f located by a doubling scan and
+    golden-section refinement (lognormal(sigma) puts it at z ~ sigma, 1e6 for sigma = 1e6),
+    panels doubling away from the peak, and a cut where f < eps^2 * (largest peak).
+    tanh-sinh on (-inf, inf) would sample |z| ~ 1e10, where T = F^-1(Phi(z)) needs Phi(z)
+    to millions of digits, and a fixed range misses a peak far from 0."""
+    sides = []
+    for sign in (1, -1):
+        g = lambda x: _log_abs(f, sign * x)  # noqa: E731
+        xs = [mp.mpf(2) ** k for k in range(-3, 64)]
+        best, best_x = -mp.inf, None
+        for x in xs:
+            v = g(x)
+            if v > best:
+                best, best_x = v, x
+            elif best_x is not None and x > 8 * best_x and v < best - 200:
+                break
+        if best_x is None:
+            continue
+        a, b = best_x / 2, best_x * 2   # golden section for the maximum of g on [a, b]
+        r = (mp.sqrt(5) - 1) / 2
+        c, d = b - r * (b - a), a + r * (b - a)
+        gc, gd = g(c), g(d)
+        while b - a > mp.mpf("1e-3") * (1 + best_x / 1000):
+            if gc >= gd:
+                b, d, gd = d, c, gc
+                c = b - r * (b - a)
+                gc = g(c)
+            else:
+                a, c, gc = c, d, gd
+                d = a + r * (b - a)
+                gd = g(d)
+        peak = (a + b) / 2
+        sides.append((sign, peak, max(g(peak), best)))
+    if not sides:
+        raise ArithmeticError("the transport integrand E z T vanishes everywhere (a point mass?)")
+    top = max(v for _, _, v in sides)
+    tiny = 2 * mp.log(mp.eps) - 5        # log of eps^2 relative to the largest peak
+    pts = {mp.mpf(0)}
+    for sign, peak, v in sides:
+        if v < top + tiny:
+            continue                     # this side carries less than eps^2 of the peak
+        g = lambda x: _log_abs(f, sign * x)  # noqa: E731
+        # outward from the peak, doubling steps until the integrand is negligible
+        step = mp.mpf(1)
+        while not all(g((peak + step) * c) < top + tiny for c in (1, mp.mpf("1.1"), mp.mpf("1.3"))):
+            step *= 2
+            if step > 2 ** 80:
+                raise ArithmeticError("transport integrand E z T decays too slowly (tails too heavy)")
+        pts.add(sign * (peak + step))
+        if peak > 8:   # a peak far from 0 (width ~1): panels on both sides of it
+            pts |= {sign * (peak - 6), sign * peak, sign * min(peak + 6, peak + step)}
+    return sorted(pts), top
+
+
 def _breakpoints(prior):
-    """Integration breakpoints for int psi(F(w)) dw: the atoms, the ends of each
-    continuous part's support, 0, and the support's ends (possibly infinite)."""
-    pts = {mp.mpf(v) for v in prior.values} | {mp.mpf(0)}
+    """Breakpoints for int psi(F(w)) dw, and the rough size of the integral.
+
+    The atoms and the ends of each continuous part's support; for a part that is wide on
+    the unit scale, 0; for a narrow part (a near point mass such as N(1e6, 1/2) rescaled:
+    its mass would fall between two far breakpoints) its float64 quantiles at
+    z = 0, +-2, +-6 instead.  Then mass cuts at infinite ends, searched outward in steps
+    of the breakpoints' spread.  The size is the narrow part's width when the prior is that
+    part alone (mp.quad's tolerance is absolute), else 1."""
+    pts = {mp.mpf(v) for v in prior.values}
+    size, wide = mp.mpf(1), not prior.parts
     for part in prior.parts:
         for end in (part.lo, part.hi):
             if mp.isfinite(end):
                 pts.add(mp.mpf(end))
+        with np.errstate(all="ignore"):
+            q = np.asarray(part.np_transport(np.array([-6.0, -2, 0, 2, 6])), dtype=float)
+        if np.all(np.isfinite(q[1:4])) and q[3] - q[1] < 0.1:
+            pts |= {mp.mpf(float(x)) for x in q if np.isfinite(x) and part.lo < x < part.hi}
+            if len(prior.parts) == 1 and not prior.values and q[3] > q[1]:
+                size = mp.mpf(float(q[3] - q[1])) / 4
+        else:
+            wide = True
+    if wide or not pts:
+        pts.add(mp.mpf(0))
     lo, hi = prior.support
-    lo = lo if mp.isfinite(lo) else -_tail_cut(lambda x: prior.cdf(-x))
-    hi = hi if mp.isfinite(hi) else _tail_cut(prior.sf)
+    inner = sorted(pts)
+    step = max((inner[-1] - inner[0]) / 4, mp.mpf(1) / 4 if wide else size)
+    lo = lo if mp.isfinite(lo) else _tail_cut(lambda x: prior.cdf(x), inner[0], -1, step)
+    hi = hi if mp.isfinite(hi) else _tail_cut(prior.sf, inner[-1], +1, step)
     pts = sorted(p for p in pts if lo <= p <= hi)
-    if lo < pts[0]:
+    if not pts or lo < pts[0]:
         pts.insert(0, lo)
     if hi > pts[-1]:
         pts.append(hi)
-    return pts
+    return pts, size
 
 
-def _tail_cut(tail):
-    """x > 0 where the tail mass falls below eps^2: the integrand psi(F) <= F sqrt(2 log 1/F)
-    contributes less than the working precision beyond it (and tanh-sinh on an infinite
-    range would evaluate the CDF at |w| ~ 1e100)."""
-    x, tiny = mp.mpf(2), mp.eps ** 2
+def _tail_cut(tail, start, sign, step):
+    """A point beyond `start` (in direction sign) where the tail mass falls below eps^2:
+    the integrand psi(F) <= F sqrt(2 log 1/F) contributes less than the working precision
+    beyond it.  Steps grow by 1.25 from `step` (the law's spread), so the cut adapts to
+    the law's scale."""
+    tiny = mp.eps ** 2
     for _ in range(400):
-        # probe several points: an integrand like z (1 + z) phi(z) vanishes at one z
-        if all(tail(x * c) < tiny for c in (1, mp.mpf("1.1"), mp.mpf("1.3"), mp.mpf("1.7"), 2)):
-            return x
-        x *= mp.mpf(1.25)
+        # probe several points: a tail can be flat over a gap of the support
+        if all(tail(start + sign * step * c) < tiny for c in (1, mp.mpf("1.1"), mp.mpf("1.3"), mp.mpf("1.7"), 2)):
+            return start + sign * step
+        step *= mp.mpf(1.25)
     raise ArithmeticError("prior tails decay too slowly for the transport integral")
 
 

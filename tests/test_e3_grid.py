@@ -33,3 +33,30 @@ def test_transport_tails(spec):
 def test_rho_error_is_reported():
     r = rho_np(replica.prior("lognormal:sigma=1"))
     assert 0 < r.error < 1e-14 and "panels" in r.method
+
+
+@pytest.mark.parametrize("spec, exact", [
+    ("gaussian:std=1e-100", lambda: mp.mpf(1)),
+    ("lognormal:mu=-300", lambda: mp.exp(mp.mpf(-1) / 2)),                 # rho = sigma e^{-sigma^2/2}
+    ("lognormal:sigma=10", lambda: 10 * mp.exp(mp.mpf(-50))),
+    ("lognormal:sigma=30", lambda: 30 * mp.exp(mp.mpf(-450))),             # float64 overflows: mp path
+    ("uniform:low=-1e-100,high=1e-100", lambda: mp.sqrt(3 / mp.pi)),        # (1/sqrt(pi)) / sqrt(1/3)
+    ("gaussian:mean=1e6,std=0.5", lambda: mp.mpf("0.5") / mp.sqrt(mp.mpf(10) ** 12 + mp.mpf("0.25"))),
+    ("gaussian:mean=1e308", lambda: mp.mpf(10) ** -308 / mp.sqrt(1 + mp.mpf(10) ** -616)),
+])
+def test_float_e3_is_scale_free_and_honest(spec, exact):
+    """The phase-diagram path rescales in mp first and checks its bounds; where float64
+    cannot (e^{2 sigma z} overflows, T(z) - T(0) rounds to 0) it falls back to mp."""
+    r = rho_np(replica.prior(spec))
+    with mp.workdps(30):
+        assert abs(r.rho - exact()) <= r.error + 1e-300
+        # float64 T(z) - T(0) keeps ~16 - log10(location / width) digits: 1e6 -> ~1e-10
+        assert r.error <= 1e-8 * exact()
+
+
+def test_float_e3_does_not_use_approximate_quantile_tables():
+    """A density's float quantile table is good to ~1e-6: rho_np uses mp for it (it
+    reported 7.07110e-7 with error 3e-16 for N(1e6, 1/2), true 7.07107e-7)."""
+    r = rho_np(replica.prior("density:expr=exp(-(w-1e6)^2)"))
+    exact = 1 / np.sqrt(2e12 + 1)      # s / sqrt(m^2 + s^2), s^2 = 1/2
+    assert abs(r.rho - exact) <= r.error and r.error < 1e-12 * exact and "mpmath" in r.method

@@ -139,3 +139,25 @@ def test_sampling_matches_moments():
         x = p.sample(200000, rng)
         m2 = float(p.moment(2))
         assert abs(np.mean(x ** 2) - m2) < 5 * np.std(x ** 2) / np.sqrt(len(x))
+
+
+def test_probabilities_within_rounding_are_renormalised_exactly():
+    """probs summing to 1 +- 1e-9 are divided by their sum in mp (check_probs): the law is
+    P(-1) = 0.5000000001 / 1.0000000001, and alpha_rs = 8 psi(P(-1))^2 for +-1 atoms (E3:
+    E zT = 2 psi(F(-1)), E w^2 = 1).  Before, E w^2 = 1.0000000001: alpha_rs off by 1e-10
+    with a claimed error of 1e-30."""
+    r = replica.capacity("discrete:values=1|-1,probs=0.5|0.5000000001", 0, dps=30, entropy=False)
+    with mp.workdps(60):
+        p = mp.mpf("0.5000000001") / mp.mpf("1.0000000001")
+        psi = mp.npdf(mp.sqrt(2) * mp.erfinv(2 * p - 1))
+        exact = 8 * psi ** 2
+        assert abs(r.alpha_rs - exact) <= r.error_estimate < mp.mpf("1e-29")
+        # psi is stationary at p = 1/2: the odds move alpha_rs by 2e-20, far above the error
+        assert abs(r.alpha_rs - 4 / mp.pi) > mp.mpf("1e-20")
+    with mp.workdps(60):    # mixture weights and group fractions likewise
+        pr = replica.prior("mixture:0.3*gaussian+0.7000000001*binary")
+        assert abs(mp.fsum(pr.probs) + mp.fsum(pr.masses) - 1) < mp.mpf("1e-55")
+        g = replica.prior("groups:0.3*gaussian+0.7000000001*binary")
+        assert abs(mp.fsum(f for f, _ in g.groups) - 1) < mp.mpf("1e-55")
+    with pytest.raises(PriorError, match="sum to 1"):
+        replica.prior("discrete:values=1|-1,probs=0.5|0.500000002")

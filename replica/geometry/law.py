@@ -38,7 +38,7 @@ from scipy import special
 from solvers.gaussian import mp_H, mp_phi, mp_Phi
 from solvers.geometry import Z_COUNT, DualMixture, PushForward, law_nodes, node_error
 
-from ..priors.base import Continuous, Prior, PriorError
+from ..priors.base import Continuous, Prior, PriorError, extra_digits
 from .potentials import Entropic, Euclidean, Potential, potential as make_potential
 
 
@@ -61,29 +61,67 @@ class DualGaussianLaw(Continuous):
         self.hi = mp.mpf(pot.hi) if np.isfinite(pot.hi) else mp.inf
         # z-space quadrature needs T(z) at many z: cheap for closed-form inverses only
         self.elementary_transport = pot.sym_inv() is not None
+        self.accurate_float_transport = self.elementary_transport
+        # euclidean and entropic duals are the Normal and LogNormal families: their exact
+        # moments and extra-precision transport (dual_std=1e6 puts the mass of E z T and
+        # E T^2 at z ~ 1e6, where a quadrature on |z| < 12 sees none of it)
+        self._family = self._as_family()
+
+    def _as_family(self):
+        from ..priors.families import LogNormal, Normal
+
+        if isinstance(self.potential, Euclidean):
+            return Normal(self.mu, self.sigma)
+        if isinstance(self.potential, Entropic):
+            return LogNormal(self.sigma, self.mu)
+        return None
+
+    def scaled(self, s):
+        s = mp.mpf(s)
+        if isinstance(self.potential, Euclidean):
+            return DualGaussianLaw(self.potential, self.mu * s, self.sigma * s)
+        if isinstance(self.potential, Entropic):   # s exp(mu + sigma z) = exp(mu + log s + sigma z)
+            fam = self._family.scaled(s)
+            return DualGaussianLaw(self.potential, fam.mu, self.sigma)
+        return super().scaled(s)
 
     def _inside(self, w):
         return self.lo < w < self.hi
 
     def pdf(self, w):
+        if self._family is not None:
+            return self._family.pdf(w)
         if not self._inside(w):
             return mp.mpf(0)
         return self.potential.mp_hess(w) * mp_phi((self.potential.mp_grad(w) - self.mu) / self.sigma) / self.sigma
 
     def cdf(self, w):
+        if self._family is not None:
+            return self._family.cdf(w)
         if not self._inside(w):
             return mp.mpf(0) if w <= self.lo else mp.mpf(1)
         return mp_Phi((self.potential.mp_grad(w) - self.mu) / self.sigma)
 
     def sf(self, w):
+        if self._family is not None:
+            return self._family.sf(w)
         if not self._inside(w):
             return mp.mpf(1) if w <= self.lo else mp.mpf(0)
         return mp_H((self.potential.mp_grad(w) - self.mu) / self.sigma)
 
     def quantile_from_z(self, z):
+        if self._family is not None:
+            return self._family.quantile_from_z(z)
         return self.potential.mp_inv_grad(self.mu + self.sigma * z)
 
+    def transport_offset(self, z):
+        if self._family is not None:
+            return self._family.transport_offset(z)
+        return super().transport_offset(z)
+
     def moment(self, k):
+        if self._family is not None:
+            return self._family.moment(k)
         if not self.elementary_transport:
             return super().moment(k)
         cut = _z_cut()
@@ -206,7 +244,9 @@ def after_learning(pot, init: Prior, dual_std, dual_mean=0, reaction=0, spec=Non
     closed = dual_gaussian_of(pot, init.parts[0]) if single and c == 0 else None
     if closed is not None:
         mu, sigma = closed
-        law = DualGaussianLaw(pot, mu + m, mp.sqrt(sigma ** 2 + s ** 2))
+        # e^{-sigma^2} enters E3: sigma^2 needs digits beyond dps in proportion to its size
+        with mp.workdps(mp.mp.dps + extra_digits(sigma ** 2 + s ** 2, mu + m)):
+            law = DualGaussianLaw(pot, mu + m, mp.sqrt(sigma ** 2 + s ** 2))
     else:
         law = GeometryLaw(pot, init, m, s, c)
     return Prior(spec, masses=(mp.mpf(1),), parts=(law,))

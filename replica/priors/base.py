@@ -29,6 +29,9 @@ class Continuous:
     lo = -mp.inf
     hi = mp.inf
     has_closed_transport = False
+    # np_transport accurate to float64 rounding (closed forms, scipy); the default float
+    # quantile table is good to ~1e-6 only, so the float64 E3 path must not use it
+    accurate_float_transport = False
 
     def pdf(self, w):
         raise NotImplementedError
@@ -60,7 +63,14 @@ class Continuous:
             w -= step
             if abs(step) <= mp.eps * 64 * (1 + abs(w)):
                 return w
-        raise ArithmeticError("quantile inversion did not converge")
+        raise ArithmeticError(f"quantile inversion did not converge at z={mp.nstr(z, 6)}")
+
+    def transport_offset(self, z):
+        """T(z) - T(0), the integrand of E z T = E z (T(z) - T(0)) (E3): subtracting the
+        median removes the cancellation of a location far from 0.  Closed forms override
+        this; the default keeps 10 more digits for the difference."""
+        with mp.workdps(mp.mp.dps + 10):
+            return self.quantile_from_z(mp.mpf(z)) - self.quantile_from_z(mp.mpf(0))
 
     # -- float64
     def np_pdf(self, w):
@@ -122,7 +132,16 @@ class Continuous:
         return self.np_ppf(rng.random(n))
 
     def scaled(self, s):
+        """The law of s W (s > 0).  Families absorb s in their parameters exactly (so the
+        rescaled law is the same family at unit scale); others are wrapped."""
         return ScaledContinuous(self, s)
+
+
+def extra_digits(*xs) -> int:
+    """Decimal digits a sum of terms of these magnitudes loses to cancellation: working
+    that many digits longer keeps the result at full relative precision."""
+    mags = [mp.mag(x) for x in xs if x and mp.isfinite(x)]
+    return max(0, int(max(mags, default=0) * 0.30103) + 2)
 
 
 def _tail_reach(part, sign):
@@ -143,6 +162,9 @@ class ScaledContinuous(Continuous):
         self.lo, self.hi = base.lo * self.s, base.hi * self.s
         self.has_closed_transport = base.has_closed_transport
         self.elementary_transport = getattr(base, "elementary_transport", True)
+        self.accurate_float_transport = base.accurate_float_transport
+        if hasattr(base, "precision_floor"):   # an error of integrals in w: scales with w
+            self.precision_floor = base.precision_floor * self.s
 
     def pdf(self, w):
         return self.base.pdf(w / self.s) / self.s
@@ -158,6 +180,12 @@ class ScaledContinuous(Continuous):
 
     def quantile_from_z(self, z):
         return self.s * self.base.quantile_from_z(z)
+
+    def transport_offset(self, z):
+        return self.s * self.base.transport_offset(z)
+
+    def scaled(self, s):
+        return self.base.scaled(self.s * mp.mpf(s))
 
     def np_pdf(self, w):
         return self.base.np_pdf(np.asarray(w) / float(self.s)) / float(self.s)
@@ -180,6 +208,9 @@ class NegatedContinuous(Continuous):
         self.lo, self.hi = -base.hi, -base.lo
         self.has_closed_transport = base.has_closed_transport
         self.elementary_transport = getattr(base, "elementary_transport", True)
+        self.accurate_float_transport = base.accurate_float_transport
+        if hasattr(base, "precision_floor"):
+            self.precision_floor = base.precision_floor
 
     def pdf(self, w):
         return self.base.pdf(-w)
@@ -195,6 +226,12 @@ class NegatedContinuous(Continuous):
 
     def quantile_from_z(self, z):
         return -self.base.quantile_from_z(-z)
+
+    def transport_offset(self, z):
+        return -self.base.transport_offset(-z)
+
+    def scaled(self, s):
+        return NegatedContinuous(self.base.scaled(s))
 
     def np_pdf(self, w):
         return self.base.np_pdf(-np.asarray(w))
@@ -295,11 +332,10 @@ class Prior:
         return hi
 
     def normalized(self) -> "Prior":
-        """The same law rescaled to unit second moment (THEORY.md section 1)."""
-        m2 = self.moment(2)
-        if not m2 > 0:
-            raise PriorError(f"prior '{self.spec}' has zero second moment (all weights zero)")
-        return self.scaled(1 / mp.sqrt(m2))
+        """The same law rescaled to unit second moment (THEORY.md section 1), exactly: the
+        families absorb the factor in their parameters, so every solver after this sees a
+        law at unit scale whatever units the spec used (std=1e-100 or mu=-300)."""
+        return self.scaled(1 / mp.sqrt(second_moment_of(self)))
 
     def scaled(self, s) -> "Prior":
         s = mp.mpf(s)
@@ -375,12 +411,32 @@ class Prior:
         return out
 
 
+def second_moment_of(prior):
+    """E_P w^2, checked: PriorError if it is zero or not a finite number."""
+    m2 = prior.moment(2)
+    if not mp.isfinite(m2):
+        raise PriorError(f"prior '{prior.spec}' has no finite second moment (E w^2 = {mp.nstr(m2, 6)})")
+    if not m2 > 0:
+        raise PriorError(f"prior '{prior.spec}' has zero second moment (all weights zero)")
+    return m2
+
+
+PROB_TOL = mp.mpf("1e-9")
+
+
 def check_probs(probs, what="probs"):
+    """Non-negative numbers summing to 1 within PROB_TOL (rounding in the spec), returned
+    divided by their sum in mp, so that they sum to 1 at the working precision: a spec
+    0.5|0.5000000001 is the law with those odds, not one whose total mass is 1 + 1e-10."""
     probs = [mp.mpf(p) for p in probs]
+    if any(not mp.isfinite(p) for p in probs):
+        raise PriorError(f"{what} must be finite numbers, got {[mp.nstr(p, 6) for p in probs]}")
     if any(p < 0 for p in probs):
         raise PriorError(f"{what} must be non-negative, got {[mp.nstr(p, 6) for p in probs]}")
-    total = mp.fsum(probs)
-    if abs(total - 1) > mp.mpf("1e-9"):
-        raise PriorError(f"{what} must sum to 1, they sum to {mp.nstr(total, 10)}")
-    return probs
+    # the parsed numbers carry every typed digit: sum and divide at a precision above any dps used
+    with mp.workdps(max(mp.mp.dps, 50) + 20):
+        total = mp.fsum(probs)
+        if abs(total - 1) > PROB_TOL:
+            raise PriorError(f"{what} must sum to 1, they sum to {mp.nstr(total, 10)}")
+        return [p / total for p in probs]
 

@@ -11,11 +11,12 @@ from scipy import special, stats
 
 from solvers.gaussian import mp_H, mp_norm_isf, mp_Phi, mp_phi
 
-from .base import Continuous, Prior, PriorError, check_probs
+from .base import Continuous, Prior, PriorError, check_probs, extra_digits
 
 
 # ---------------------------------------------------------------- continuous laws
 class Normal(Continuous):
+    accurate_float_transport = True
     has_closed_transport = True
 
     def __init__(self, mean=0, std=1):
@@ -39,6 +40,12 @@ class Normal(Continuous):
     def quantile_from_z(self, z):
         return self.mean + self.std * z
 
+    def transport_offset(self, z):
+        return self.std * z
+
+    def scaled(self, s):
+        return Normal(self.mean * s, self.std * s)
+
     def np_ppf(self, u):
         return float(self.mean) + float(self.std) * special.ndtri(u)
 
@@ -53,62 +60,95 @@ class Normal(Continuous):
 
 
 class HalfNormal(Continuous):
-    """|z|, z ~ N(0,1)."""
+    """scale |z|, z ~ N(0,1)."""
 
+    accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
     elementary_transport = False  # T needs an inverse erfc: E z T is faster in w-space
 
+    def __init__(self, scale=1):
+        self.scale = mp.mpf(scale)
+
     def pdf(self, w):
-        return 2 * mp_phi(w) if w >= 0 else mp.mpf(0)
+        return 2 * mp_phi(w / self.scale) / self.scale if w >= 0 else mp.mpf(0)
 
     def cdf(self, w):
-        return mp.erf(w / mp.sqrt(2)) if w > 0 else mp.mpf(0)
+        return mp.erf(w / (self.scale * mp.sqrt(2))) if w > 0 else mp.mpf(0)
 
     def sf(self, w):
-        return mp.erfc(w / mp.sqrt(2)) if w > 0 else mp.mpf(1)
+        return mp.erfc(w / (self.scale * mp.sqrt(2))) if w > 0 else mp.mpf(1)
 
     def moment(self, k):
         # E|z|^k = 2^{k/2} Gamma((k+1)/2) / sqrt(pi)
-        return 2 ** (mp.mpf(k) / 2) * mp.gamma(mp.mpf(k + 1) / 2) / mp.sqrt(mp.pi)
+        return self.scale ** k * 2 ** (mp.mpf(k) / 2) * mp.gamma(mp.mpf(k + 1) / 2) / mp.sqrt(mp.pi)
 
     def quantile_from_z(self, z):
         # F^{-1}(Phi(z)) with F = 2 Phi - 1: the upper tail of the half-normal at H(z)/2
-        return mp_norm_isf(mp_H(z) / 2)
+        return self.scale * mp_norm_isf(mp_H(z) / 2)
+
+    def scaled(self, s):
+        return HalfNormal(self.scale * s)
 
     def np_ppf(self, u):
-        return special.ndtri(0.5 + 0.5 * np.asarray(u))
+        return float(self.scale) * special.ndtri(0.5 + 0.5 * np.asarray(u))
 
     def np_isf(self, u):
-        return -special.ndtri(0.5 * np.asarray(u))
+        return -float(self.scale) * special.ndtri(0.5 * np.asarray(u))
 
     def np_pdf(self, w):
-        return np.where(np.asarray(w) >= 0, 2 * stats.norm.pdf(w), 0.0)
+        s = float(self.scale)
+        return np.where(np.asarray(w) >= 0, 2 * stats.norm.pdf(np.asarray(w) / s) / s, 0.0)
 
 
 class LogNormal(Continuous):
+    """exp(mu + sigma z).  Exponents like mu + sigma z cancel (at unit scale mu = -sigma^2,
+    and the mass of E z T sits at z ~ sigma): each is formed with `extra_digits` more
+    digits, so T, F and the moments keep full relative precision for any mu and sigma."""
+
+    accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
 
     def __init__(self, sigma, mu=0):
         self.sigma, self.mu = mp.mpf(sigma), mp.mpf(mu)
 
+    def _u(self, w):
+        """(log w - mu) / sigma, without cancellation."""
+        lw = mp.log(w)
+        with mp.workdps(mp.mp.dps + extra_digits(lw, self.mu)):
+            return (lw - self.mu) / self.sigma
+
     def pdf(self, w):
         if w <= 0:
             return mp.mpf(0)
-        return mp_phi((mp.log(w) - self.mu) / self.sigma) / (self.sigma * w)
+        return mp_phi(self._u(w)) / (self.sigma * w)
 
     def cdf(self, w):
-        return mp_Phi((mp.log(w) - self.mu) / self.sigma) if w > 0 else mp.mpf(0)
+        return mp_Phi(self._u(w)) if w > 0 else mp.mpf(0)
 
     def sf(self, w):
-        return mp_H((mp.log(w) - self.mu) / self.sigma) if w > 0 else mp.mpf(1)
+        return mp_H(self._u(w)) if w > 0 else mp.mpf(1)
 
     def moment(self, k):
-        return mp.exp(k * self.mu + (k * self.sigma) ** 2 / 2)
+        with mp.workdps(mp.mp.dps + extra_digits(k * self.mu, (k * self.sigma) ** 2)):
+            e = k * self.mu + (k * self.sigma) ** 2 / 2
+        return mp.exp(e)
 
     def quantile_from_z(self, z):
-        return mp.exp(self.mu + self.sigma * z)
+        with mp.workdps(mp.mp.dps + extra_digits(self.mu, self.sigma * z)):
+            e = self.mu + self.sigma * z
+        return mp.exp(e)
+
+    def transport_offset(self, z):
+        with mp.workdps(mp.mp.dps + extra_digits(self.sigma * z)):
+            e = self.sigma * z
+        return mp.exp(self.mu) * mp.expm1(e)
+
+    def scaled(self, s):
+        ls = mp.log(s)
+        with mp.workdps(mp.mp.dps + extra_digits(self.mu, ls)):
+            return LogNormal(self.sigma, self.mu + ls)
 
     def np_ppf(self, u):
         return np.exp(float(self.mu) + float(self.sigma) * special.ndtri(u))
@@ -124,6 +164,7 @@ class LogNormal(Continuous):
 
 
 class Uniform(Continuous):
+    accurate_float_transport = True
     has_closed_transport = True
 
     def __init__(self, low, high):
@@ -146,6 +187,13 @@ class Uniform(Continuous):
         # from the nearer end, so tails keep their digits
         return self.lo + (self.hi - self.lo) * mp_Phi(z) if z < 0 else self.hi - (self.hi - self.lo) * mp_H(z)
 
+    def transport_offset(self, z):
+        # T(z) - T(0) = (hi - lo) (Phi(z) - 1/2) = (hi - lo) erf(z / sqrt 2) / 2
+        return (self.hi - self.lo) * mp.erf(z / mp.sqrt(2)) / 2
+
+    def scaled(self, s):
+        return Uniform(self.lo * s, self.hi * s)
+
     def np_ppf(self, u):
         return float(self.lo) + float(self.hi - self.lo) * np.asarray(u)
 
@@ -157,6 +205,7 @@ class Uniform(Continuous):
 
 
 class Laplace(Continuous):
+    accurate_float_transport = True
     has_closed_transport = True
 
     def __init__(self, scale=1, loc=0):
@@ -178,7 +227,13 @@ class Laplace(Continuous):
                        for j in range(k + 1))
 
     def quantile_from_z(self, z):
-        return self.m + (self.b * mp.log(2 * mp_Phi(z)) if z < 0 else -self.b * mp.log(2 * mp_H(z)))
+        return self.m + self.transport_offset(z)
+
+    def transport_offset(self, z):
+        return self.b * mp.log(2 * mp_Phi(z)) if z < 0 else -self.b * mp.log(2 * mp_H(z))
+
+    def scaled(self, s):
+        return Laplace(self.b * s, self.m * s)
 
     def np_ppf(self, u):
         return stats.laplace.ppf(u, float(self.m), float(self.b))
@@ -191,6 +246,7 @@ class Laplace(Continuous):
 
 
 class Exponential(Continuous):
+    accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
 
@@ -213,6 +269,13 @@ class Exponential(Continuous):
         # -log(1 - Phi(z)) / rate = -log H(z) / rate; log1p for the lower tail
         return (-mp.log1p(-mp_Phi(z)) if z < 0 else -mp.log(mp_H(z))) / self.rate
 
+    def transport_offset(self, z):
+        # T(z) - T(0) = -log(2 H(z)) / rate
+        return -mp.log(2 * mp_H(z)) / self.rate
+
+    def scaled(self, s):
+        return Exponential(self.rate / s)
+
     def np_ppf(self, u):
         return -np.log1p(-np.asarray(u)) / float(self.rate)
 
@@ -224,6 +287,7 @@ class Exponential(Continuous):
 
 
 class Gamma(Continuous):
+    accurate_float_transport = True
     lo = mp.mpf(0)
 
     def __init__(self, k, theta=1):
@@ -244,6 +308,9 @@ class Gamma(Continuous):
     def moment(self, n):
         return self.theta ** n * mp.rf(self.k, n)
 
+    def scaled(self, s):
+        return Gamma(self.k, self.theta * s)
+
     def np_ppf(self, u):
         return stats.gamma.ppf(u, float(self.k), scale=float(self.theta))
 
@@ -255,10 +322,16 @@ class Gamma(Continuous):
 
 
 # ---------------------------------------------------------------- constructors
+def _finite(name, value):
+    if not mp.isfinite(value):
+        raise PriorError(f"{name} must be a finite number, got {mp.nstr(value, 8)}")
+    return value
+
+
 def _positive(name, value):
     if not value > 0:
         raise PriorError(f"{name} must be > 0, got {mp.nstr(value, 8)}")
-    return value
+    return _finite(name, value)
 
 
 def _fraction(name, value, closed=True):
@@ -269,11 +342,11 @@ def _fraction(name, value, closed=True):
 
 
 def gaussian(spec, mean=0, std=1):
-    return Prior(spec, masses=(mp.mpf(1),), parts=(Normal(mean, _positive("std", std)),))
+    return Prior(spec, masses=(mp.mpf(1),), parts=(Normal(_finite("mean", mean), _positive("std", std)),))
 
 
 def lognormal(spec, sigma=1, mu=0):
-    return Prior(spec, masses=(mp.mpf(1),), parts=(LogNormal(_positive("sigma", sigma), mu),))
+    return Prior(spec, masses=(mp.mpf(1),), parts=(LogNormal(_positive("sigma", sigma), _finite("mu", mu)),))
 
 
 def halfnormal(spec):
@@ -290,13 +363,14 @@ def rectified(spec, f0=mp.mpf(1) / 2):
 
 
 def uniform(spec, low=-1, high=1):
+    _finite("low", low), _finite("high", high)
     if not high > low:
         raise PriorError(f"uniform needs low < high, got low={mp.nstr(low, 8)}, high={mp.nstr(high, 8)}")
     return Prior(spec, masses=(mp.mpf(1),), parts=(Uniform(low, high),))
 
 
 def laplace(spec, scale=1, loc=0):
-    return Prior(spec, masses=(mp.mpf(1),), parts=(Laplace(_positive("scale", scale), loc),))
+    return Prior(spec, masses=(mp.mpf(1),), parts=(Laplace(_positive("scale", scale), _finite("loc", loc)),))
 
 
 def exponential(spec, rate=1):

@@ -406,16 +406,20 @@ def parse_formula(text: str, variables=("w",), parameters: dict | None = None, f
 
 # ---------------------------------------------------------------- bounded mpmath evaluation
 _SAT = mp.mpf(2) ** 20      # exp-type results beyond e^(+-2^20) saturate to inf or 0
+_SAT_LOW = mp.mpf(2) ** 64  # but exp(-x) costs O(log x): e^-1e12 (mass at w ~ 1e6 seen from 0) stays exact
 _POW = sympy.Function("_pow")
 _ZERO, _ONE_MP = mp.mpf(0), mp.mpf(1)
 
 
-def _bounded(f, limit, low, high):
-    """f(x) for |x| <= limit; beyond it the limit value of f (low for x < 0, high for x > 0)."""
+def _bounded(f, limit, low, high, low_limit=None):
+    """f(x) for -low_limit <= x <= limit (low_limit defaults to limit); beyond, the limit
+    value of f (low for x < 0, high for x > 0)."""
+    low_limit = limit if low_limit is None else low_limit
+
     def g(x):
         if isinstance(x, mp.mpc):
             return f(x) if abs(x) <= limit else mp.nan
-        if abs(x) <= limit or not mp.isfinite(x):
+        if -low_limit <= x <= limit or not mp.isfinite(x):
             return f(x)
         return high if x > 0 else low
     return g
@@ -447,7 +451,7 @@ def _pow(b, e):
 
 
 MP_BOUNDED = {
-    "exp": _bounded(mp.exp, _SAT, _ZERO, mp.inf), "sinh": _bounded(mp.sinh, _SAT, -mp.inf, mp.inf),
+    "exp": _bounded(mp.exp, _SAT, _ZERO, mp.inf, _SAT_LOW), "sinh": _bounded(mp.sinh, _SAT, -mp.inf, mp.inf),
     "cosh": _bounded(mp.cosh, _SAT, mp.inf, mp.inf), "tanh": _bounded(mp.tanh, _SAT, -_ONE_MP, _ONE_MP),
     "erf": _bounded(mp.erf, _SAT, -_ONE_MP, _ONE_MP),
     "erfc": _bounded(mp.erfc, 2 ** 10, mp.mpf(2), _ZERO),        # erfc(2^10) ~ e^(-2^20)

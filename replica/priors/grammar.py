@@ -145,8 +145,8 @@ def _terms(body: str, spec: str):
         if len(terms) > 1 and not all(w is None for w, _ in terms):
             raise PriorError("give every term a weight, or none (equal weights)")
         terms = [(mp.mpf(1) / len(terms), p) for _, p in terms]
-    check_probs([w for w, _ in terms], what="weights")
-    return terms
+    weights = check_probs([w for w, _ in terms], what="weights")
+    return [(w, p) for w, (_, p) in zip(weights, terms)]
 
 
 def _mixture(spec, terms) -> Prior:

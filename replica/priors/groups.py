@@ -8,7 +8,7 @@ import dataclasses
 import mpmath as mp
 import numpy as np
 
-from .base import Prior, PriorError, check_probs
+from .base import Prior, PriorError, check_probs, second_moment_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +36,7 @@ class GroupPrior:
 
     def normalized(self) -> "GroupPrior":
         """All groups rescaled by one factor to unit overall second moment."""
-        s = 1 / mp.sqrt(self.moment(2))
+        s = 1 / mp.sqrt(second_moment_of(self))
         return dataclasses.replace(self, groups=tuple((g, p.scaled(s)) for g, p in self.groups))
 
     def shannon_entropy(self):
@@ -60,8 +60,9 @@ class GroupPrior:
 
 
 def make_groups(spec: str, terms) -> GroupPrior:
-    """terms: [(fraction, Prior)]."""
-    return GroupPrior(spec, tuple((mp.mpf(g), p) for g, p in terms))
+    """terms: [(fraction, Prior)]; the fractions renormalised to sum 1 (check_probs)."""
+    fracs = check_probs([g for g, _ in terms], what="group fractions")
+    return GroupPrior(spec, tuple((g, p) for g, (_, p) in zip(fracs, terms)))
 
 
 def excitatory_inhibitory(spec, fE=mp.mpf("0.8"), sigmaE=mp.mpf(1), sigmaI=mp.mpf(1)):
