@@ -13,7 +13,7 @@ import mpmath as mp
 import numpy as np
 
 from solvers import rs_saddle
-from solvers.capacity import BoundViolation, capacity_e3, half_ulp
+from solvers.capacity import BoundViolation, capacity_e3, capacity_e3_np, half_ulp
 from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 
 from .errors import Refused
@@ -224,10 +224,20 @@ class CurvePoint:
         return d
 
 
+MAX_CURVE_NODES = 256    # finest discretisation tried near alpha_rs (and its check at twice that)
+RESOLVE = 3              # nodes until the discretised alpha_rs lies within (alpha_rs - alpha) / RESOLVE of E3's
+
+
 def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
     """q(alpha), qh and the free entropy along alpha (E1-E2), float64 (fast path).
-    Continuous priors are discretised by `n_nodes` Gauss-Hermite-pushed nodes and the
-    solve is repeated with 2 n_nodes; `q_error` is the difference."""
+
+    Continuous parts are discretised by n Gauss-Hermite-pushed nodes.  The discretised
+    prior has its own alpha_rs, below E3's by about 0.8/n relative, and its q is wrong
+    where alpha comes close to it; so n doubles from `n_nodes` until the discretised
+    alpha_rs is within (alpha_rs - alpha) / RESOLVE of the exact one (E3), at most
+    MAX_CURVE_NODES.  The point is solved at n and 2n; q is the 2n value and `q_error`
+    the difference.  'beyond alpha_rs (q = 1)' means alpha >= alpha_rs of E3 itself; a
+    load closer to it than MAX_CURVE_NODES resolve is reported as not resolved, q = nan."""
     check_kappa(kappa)
     p = _as_prior(prior)
     alphas = [float(a) for a in alphas]
@@ -235,34 +245,52 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
         raise PriorError("alpha values must be finite and >= 0")
     discrete = p.is_discrete
     shannon = float(p.shannon_entropy()) if discrete and not p.empirical else None
-    meas = rs_saddle.measures_of(p, n_nodes)
-    fine = None if discrete else rs_saddle.measures_of(p, 2 * n_nodes)
-    a_lim = rs_saddle.alpha_rs_limit(meas, kappa)
-    out = []
-    guess = {id(meas): None, id(fine): None}  # continuation: start each solve at the last qh
+    levels = {}   # n -> (measures, discretised alpha_rs, last qh for continuation)
 
-    def solve(ms, a):
-        pt = rs_saddle.point_at_alpha(ms, a, kappa, shannon, qh_guess=guess[id(ms)])
-        guess[id(ms)] = pt.qh
+    def level(n):
+        if n not in levels:
+            ms = rs_saddle.measures_of(p, n)
+            levels[n] = [ms, rs_saddle.alpha_rs_limit(ms, kappa), None]
+        return levels[n]
+
+    def solve(n, a):
+        lv = level(n)
+        pt = rs_saddle.point_at_alpha(lv[0], a, kappa, shannon, qh_guess=lv[2])
+        lv[2] = pt.qh
         return pt
 
-    beyond = CurvePoint  # shorthand below
+    a_exact = level(n_nodes)[1] if discrete else float(capacity_e3_np(p, [float(kappa)])[0])
+    out = []
     for a in alphas:
         if a == 0:
-            q0 = sum(m.frac * float(m.p @ m.w) ** 2 for m in meas)
+            q0 = sum(m.frac * float(m.p @ m.w) ** 2 for m in level(n_nodes)[0])
             out.append(CurvePoint(0.0, q0, 0.0, 0.0, shannon, 0.0 if discrete else None, True if discrete else None,
                                   0.0, "ok"))
             continue
-        try:
-            if a >= a_lim * (1 - 1e-9):
-                raise ValueError("beyond")
-            pt = solve(meas, a)
-            lag = tuple({"fraction": m.frac, "w": m.w.tolist(), "p": m.p.tolist(), "lambda": m.lam.tolist()}
-                        for m in meas)
-            qerr = 0.0 if fine is None else abs(solve(fine, a).q - pt.q)
-        except ValueError:
-            out.append(beyond(a, 1.0, math.inf, -math.inf, None, None, None, 0.0, "beyond alpha_rs (q = 1)"))
+        if a >= a_exact * (1 - 1e-9):
+            out.append(CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0,
+                                  f"beyond alpha_rs = {a_exact:.10g} (q = 1)"))
             continue
+        n = n_nodes
+        while not discrete and a_exact - level(n)[1] > (a_exact - a) / RESOLVE and n < MAX_CURVE_NODES:
+            n *= 2
+        if not discrete and a_exact - level(n)[1] > (a_exact - a) / RESOLVE:
+            out.append(CurvePoint(a, math.nan, math.nan, math.nan, None, None, None, math.nan,
+                                  f"not resolved: {a_exact - a:.2g} below alpha_rs = {a_exact:.10g}, closer than "
+                                  f"{2 * MAX_CURVE_NODES} nodes resolve"))
+            continue
+        try:
+            pt = solve(n, a)
+            qerr = 0.0
+            if not discrete:   # report the finer solution; the difference bounds its error
+                fine = solve(2 * n, a)
+                qerr, pt, n = abs(fine.q - pt.q), fine, 2 * n
+        except ValueError:
+            out.append(CurvePoint(a, math.nan, math.nan, math.nan, None, None, None, math.nan,
+                                  f"no saddle point found with {n} nodes"))
+            continue
+        lag = tuple({"fraction": m.frac, "w": m.w.tolist(), "p": m.p.tolist(), "lambda": m.lam.tolist()}
+                    for m in level(n)[0])
         at = float(pt.at_eigenvalue) if discrete else None
         out.append(CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy),
                               None if pt.entropy is None else float(pt.entropy), at,

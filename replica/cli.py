@@ -102,8 +102,8 @@ def cmd_curve(args):
         return
     pts = curve(p, kappa[0], alphas, n_nodes=args.nodes)
     if args.json:
-        print(json.dumps({"prior": p.spec, "kappa": kappa[0],
-                          "points": [pt.to_dict(lagrange=args.lagrange) for pt in pts]},
+        print(json.dumps(_json_safe({"prior": p.spec, "kappa": kappa[0],
+                                     "points": [pt.to_dict(lagrange=args.lagrange) for pt in pts]}),
                          default=lambda x: None))
         return
     print(f"prior: {p.spec}   kappa: {kappa[0]:g}   (float64; RS saddle point E1-E2)")
@@ -112,11 +112,11 @@ def cmd_curve(args):
     print(f"{'alpha':>8} {'q':>14} {'qh':>12} {'free_entropy':>14} {'entropy':>12} {'AT eig':>9} {'q error':>9}")
     for pt in pts:
         if pt.status != "ok":
-            print(f"{pt.alpha:8.4f}   {pt.status}")
+            print(f"{pt.alpha:8.5g}   {pt.status}")
             continue
         ent = "" if pt.entropy is None else f"{pt.entropy:12.6f}"
         at = "" if pt.at_eigenvalue is None else f"{pt.at_eigenvalue:9.4f}"
-        print(f"{pt.alpha:8.4f} {pt.q:14.10f} {pt.qh:12.5g} {pt.free_entropy:14.8f} {ent:>12} {at:>9} {pt.q_error:9.1e}")
+        print(f"{pt.alpha:8.5g} {pt.q:14.10f} {pt.qh:12.5g} {pt.free_entropy:14.8f} {ent:>12} {at:>9} {pt.q_error:9.1e}")
 
 
 def cmd_priors(args):
@@ -524,12 +524,12 @@ def build_parser():
     return ap
 
 
-def _format_warning(message, category, filename, lineno, line=None):
-    return f"replica: warning: {message}\n"
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    # to stderr as one 'replica: warning:' line, also where a host (pytest) records warnings
+    print(f"replica: warning: {message}", file=sys.stderr if file is None else file)
 
 
 def main(argv=None):
-    warnings.formatwarning = _format_warning
     ap = build_parser()
     args = ap.parse_args(argv)
     if getattr(args, "nodes", 64) < 4 or getattr(args, "nodes", 64) > 2000:
@@ -537,6 +537,7 @@ def main(argv=None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
             args.func(args)
     except UserError as exc:
         ap.exit(2, f"replica: error: {exc}\n")

@@ -203,11 +203,11 @@ def test_constant_weight_file_is_a_point_mass(tmp_path):
 
 
 @pytest.mark.parametrize("spec, fragment", [
-    ("uniform:low=-inf,high=inf", "low must be a finite number"),
-    ("gaussian:std=inf", "std must be a finite number"),
-    ("gaussian:mean=inf", "mean must be a finite number"),
-    ("lognormal:mu=-inf", "mu must be a finite number"),
-    ("laplace:scale=inf", "scale must be a finite number"),
+    ("uniform:low=-inf,high=inf", "low must be finite"),
+    ("gaussian:std=inf", "std must be finite"),
+    ("gaussian:mean=inf", "mean must be finite"),
+    ("lognormal:mu=-inf", "mu must be finite"),
+    ("laplace:scale=inf", "scale must be finite"),
 ])
 def test_infinite_parameters_are_usage_errors(spec, fragment):
     with pytest.raises(PriorError, match=fragment):

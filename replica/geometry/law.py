@@ -38,6 +38,7 @@ from scipy import special
 from solvers.gaussian import mp_H, mp_phi, mp_Phi
 from solvers.geometry import Z_COUNT, DualMixture, PushForward, law_nodes, node_error
 
+from ..errors import Refused
 from ..priors.base import Continuous, Prior, PriorError, extra_digits
 from .potentials import Entropic, Euclidean, Potential, potential as make_potential
 
@@ -170,11 +171,19 @@ class GeometryLaw(Continuous):
             raise PriorError("dual_std must be > 0")
         self.lo = mp.mpf(pot.lo) if np.isfinite(pot.lo) else -mp.inf
         self.hi = mp.mpf(pot.hi) if np.isfinite(pot.hi) else mp.inf
-        self.dual, coarse = (self._mixture(n) for n in (Z_COUNT, (Z_COUNT + 1) // 2))
-        self._push = PushForward(self.dual, pot)
-        # a CDF error d moves E3's integral int psi(F(w)) dw by up to ~ d times the width of
-        # the law times |Phi^-1(F)|: hence the factor 100 and the floor 1e-10
-        self.precision_floor = mp.mpf(100 * max(node_error(self.dual, coarse), 1e-12))
+        try:
+            self.dual, coarse = (self._mixture(n) for n in (Z_COUNT, (Z_COUNT + 1) // 2))
+            self._push = PushForward(self.dual, pot)
+            # a CDF error d moves E3's integral int psi(F(w)) dw by up to ~ d times the width of
+            # the law times |Phi^-1(F)|: hence the factor 100 and the floor 1e-10
+            with np.errstate(all="ignore"):
+                floor = node_error(self.dual, coarse)
+        except (ValueError, OverflowError, FloatingPointError):  # numpy on non-finite node values
+            floor = np.inf
+        if not np.isfinite(floor):
+            raise Refused(f"the law after learning with {pot.spec} cannot be tabulated in double precision: the "
+                          "dual values phi'(w) of the initial weights leave float64's range")
+        self.precision_floor = mp.mpf(100 * max(floor, 1e-12))
 
     def _mixture(self, n_z):
         u, p = init_nodes(self.init, n_z)

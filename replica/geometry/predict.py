@@ -10,6 +10,7 @@ import numpy as np
 
 from solvers.geometry import ks_critical, ks_distance, qq_points, w2_distance, w2_null_quantile
 
+from ..errors import Refused
 from ..priors.base import PriorError
 from ..priors.grammar import parse_prior
 from .law import after_learning, init_nodes, spec_of
@@ -115,7 +116,12 @@ def predict(potential, init, dual_std=None, dual_mean=0.0, reaction=0.0, alpha=N
     der = derive_density(pot, init_prior, reaction=bool(reaction))
     with mp.workdps(15):
         m1, m2 = float(law.moment(1)), float(law.moment(2))
-    qs = part.np_ppf(np.array(QUANTILES))
+    with np.errstate(all="ignore"):
+        qs = part.np_ppf(np.array(QUANTILES))
+    if not (math.isfinite(m1) and math.isfinite(m2) and np.all(np.isfinite(qs))):
+        raise Refused(f"the law after learning with dual std s = {float(dual_std):.4g}, mean m = {float(dual_mean):.4g} "
+                      "leaves double precision (its moments or quantiles are not finite): the dual change is "
+                      "too large for this potential")
     comp = qq = None
     if weights is not None:
         comp = compare(law, weights)

@@ -66,7 +66,11 @@ class DensityLaw(Continuous):
                 if mp.isfinite(end):
                     probes |= {end + sign * d for d in dist} | {end}
             probes = sorted(x for x in probes if self.lo <= x <= self.hi)
-            vals = [self._logf(x) for x in probes]
+            raws = [self.raw(x) for x in probes]
+            neg = [x for x, v in zip(probes, raws) if v < 0]
+            if neg:   # before anything else: a negative density is the user's error to name
+                raise PriorError(f"density '{self.text}' is negative at w = {mp.nstr(min(neg, key=abs), 6)}")
+            vals = [mp.log(v) if v > 0 else -mp.inf for v in raws]
             top = max(vals)
             if top == -mp.inf:
                 raise PriorError(f"density '{self.text}' is zero at every probe of its support")

@@ -32,6 +32,8 @@ def load_weights(path: str) -> np.ndarray:
         data = _load_npy(path)
     elif ext in TEXT_EXTENSIONS:
         data = _load_text(path)
+    elif not os.path.lexists(path):
+        raise PriorError(f"weight file '{path}' not found")
     else:
         raise PriorError(f"weight file '{path}': use .csv, .txt, .dat, .tsv or .npy")
     if data.size == 0:

@@ -139,6 +139,8 @@ def _terms(body: str, spec: str):
             if body[pos] != "+":
                 raise PriorError(f"expected '+' between terms at '{body[pos:]}' in '{spec}'")
             pos += 1
+            if not body[pos:].strip():
+                raise PriorError(f"nothing after the last '+' in '{spec}'")
     if not terms:
         raise PriorError(f"no terms in '{spec}'")
     if any(w is None for w, _ in terms):

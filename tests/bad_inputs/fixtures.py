@@ -94,6 +94,8 @@ def make_fixtures(d):
            "result": {"stored": True}, "versions": {}}
     with open(j("rec_foreign.jsonl"), "w", encoding="utf-8") as fh:
         fh.write('{"foo": 1}\n')
+    with open(j("rec_mixed.jsonl"), "w", encoding="utf-8") as fh:   # a record, a foreign line, a torn line
+        fh.write(json.dumps(rec) + '\n{"foo": 1}\n' + json.dumps(rec)[:40])
     with open(j("rec_truncated.jsonl"), "w", encoding="utf-8") as fh:
         fh.write(json.dumps(rec)[:40])
     with open(j("rec_binary.jsonl"), "wb") as fh:
