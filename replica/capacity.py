@@ -135,6 +135,8 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
     out = []
     discrete = p.is_discrete and not p.empirical
     measures = rs_saddle.measures_of(p) if discrete and entropy else None
+    if measures is not None:
+        _warn_runtime(p, dps, len(kappas))
     for k, r in zip(kappas, e3):
         a_ent, a_at, err, method = None, None, r.error, "E3 closed form (mp.quad, dps and dps+10 compared)"
         if measures is not None:
@@ -150,6 +152,26 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
                                   r.w2_error))
     _warn_precision(out, dps)
     return out[0] if single else out
+
+
+def e4_seconds(n_atoms: int, dps: int) -> float:
+    """Rough wall time of the mp zero-entropy solve (E4) for one kappa, one 3 GHz core:
+    measured 8-13 s (2 atoms) and 43-45 s (3-5 atoms) at dps 30, 43 s and 124 s (2 atoms)
+    at dps 60 and 100, so about dps^2."""
+    return (10.0 if n_atoms <= 2 else 45.0) * (dps / 30) ** 2
+
+
+def _warn_runtime(p, dps, n_kappa):
+    """A warning with an estimate when the E4 solve will take more than about a minute."""
+    if getattr(p, "groups", None) is not None or len(p.values) > MAX_ATOMS:
+        return   # float64 E4 only: fast
+    t = n_kappa * e4_seconds(len(p.values), dps)
+    if t > 60:
+        warnings.warn(f"the zero-entropy solve (E4) at {dps} digits for {len(p.values)} atoms"
+                      f"{f' and {n_kappa} margins' if n_kappa > 1 else ''} takes about {t / 60:.0f} min"
+                      + (f" (about dps^2; {e4_seconds(len(p.values), 30) * n_kappa:.0f} s at --dps 30)" if dps > 30
+                         else ""),
+                      RuntimeWarning, stacklevel=3)
 
 
 def _warn_precision(results, dps):

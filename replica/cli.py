@@ -524,12 +524,12 @@ def build_parser():
     return ap
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    # to stderr as one 'replica: warning:' line, also where a host (pytest) records warnings
-    print(f"replica: warning: {message}", file=sys.stderr if file is None else file)
+def _format_warning(message, category, filename, lineno, line=None):
+    return f"replica: warning: {message}\n"
 
 
 def main(argv=None):
+    warnings.formatwarning = _format_warning
     ap = build_parser()
     args = ap.parse_args(argv)
     if getattr(args, "nodes", 64) < 4 or getattr(args, "nodes", 64) > 2000:
@@ -537,7 +537,6 @@ def main(argv=None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
-            warnings.showwarning = _show_warning
             args.func(args)
     except UserError as exc:
         ap.exit(2, f"replica: error: {exc}\n")

@@ -43,12 +43,27 @@ def mp_phi(x):
     return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
 
 
+_ASYMPTOTIC = mp.mpf(10) ** 20   # beyond: the tail series; mpmath's erfc overflows a float near |x| ~ 1e77
+
+
 def mp_H(x):
+    """H(x) = P(z > x), z ~ N(0,1), at the current precision, for any real x."""
+    x = mp.mpf(x)
+    if x > _ASYMPTOTIC:
+        # H(x) = phi(x)/x sum_k (-1)^k (2k-1)!!/x^2k; terms fall by (2k+1)/x^2 < 1e-39
+        term, total, k, x2 = mp.mpf(1), mp.mpf(1), 0, x * x
+        while abs(term) > mp.eps:
+            k += 1
+            term *= -(2 * k - 1) / x2
+            total += term
+        return mp_phi(x) / x * total
+    if x < -_ASYMPTOTIC:
+        return 1 - mp_H(-x)
     return mp.erfc(x / mp.sqrt(2)) / 2
 
 
 def mp_Phi(x):
-    return mp.erfc(-x / mp.sqrt(2)) / 2
+    return mp_H(-mp.mpf(x))
 
 
 def mp_log_H(x):

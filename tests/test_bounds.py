@@ -238,3 +238,32 @@ def test_cli_degenerate_priors_exit_with_a_reason(spec, code, fragment):
     assert r.returncode == code, r.stderr
     assert fragment in r.stderr and "Traceback" not in r.stderr
     assert r.stderr.count("\n") == 1
+
+
+def test_long_e4_solves_warn_with_an_estimate():
+    """binary --dps 100 took 124 s with no output (reliability report): it now warns first."""
+    from replica.capacity import _warn_runtime, e4_seconds
+    assert 8 <= e4_seconds(2, 30) <= 13 and 100 <= e4_seconds(2, 100) <= 150
+    with pytest.warns(RuntimeWarning, match=r"E4\) at 100 digits for 2 atoms takes about 2 min \(about dps"):
+        _warn_runtime(replica.prior("binary"), 100, 1)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_runtime(replica.prior("binary"), 30, 1)   # 10 s: no warning
+
+
+def test_gaussian_tail_at_huge_arguments():
+    """mpmath's erfc raised 'int too large to convert to float' near |x| ~ 1e77 (binary
+    capacity at --dps 200 died with rc 3); the tail series takes over beyond 1e20."""
+    import mpmath as mp
+    from solvers.gaussian import mp_H, mp_Phi
+    with mp.workdps(50):
+        for x in (mp.mpf("2e20"), mp.mpf("3e25")):
+            ref = mp.exp(-x * x / 2) / (x * mp.sqrt(2 * mp.pi)) * (1 - 1 / x ** 2 + 3 / x ** 4)
+            assert abs(mp_H(x) / ref - 1) < mp.mpf(10) ** -48
+        x = mp.mpf("1.5e20")   # just past the switch: erfc with enough guard digits agrees
+        with mp.workdps(150):
+            exact = mp.erfc(x / mp.sqrt(2)) / 2
+        assert abs(mp_H(x) / exact - 1) < mp.mpf(10) ** -48
+        assert mp_H(mp.mpf("-1e100")) == 1 and mp_Phi(mp.mpf("1e100")) == 1
+        assert 0 < mp_H(mp.mpf("1e100")) < mp.mpf(10) ** mp.mpf("-1e199")

@@ -25,7 +25,8 @@ def _gauss_body(expr):
     terms = sp.Add.make_args(expr.function)
     if not all(weight in sp.Mul.make_args(term) for term in terms):
         return None, None
-    body = sp.powsimp(sp.simplify(expr.function / phi(var)))
+    # doit=False: simplify would otherwise try to evaluate nested Integrals (10-20 s each)
+    body = sp.powsimp(sp.simplify(expr.function / phi(var), doit=False))
     return body, var
 
 

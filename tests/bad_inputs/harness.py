@@ -32,6 +32,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 import traceback
 from pathlib import Path
 
@@ -110,6 +111,10 @@ def _alarm(signum, frame):
     raise CaseTimeout()
 
 
+def _to_stderr(message, category, filename, lineno, file=None, line=None):
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def run_case(case, fz, tmp, canary):
     """Run one case through replica.cli.main in this process; returns an Outcome."""
     from replica.cli import main
@@ -123,7 +128,9 @@ def run_case(case, fz, tmp, canary):
     try:
         os.chdir(tmp)
         signal.setitimer(signal.ITIMER_REAL, case.limit)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            # as on a terminal: warnings reach stderr (pytest would otherwise record them)
+            warnings.showwarning = _to_stderr
             try:
                 rc = main(argv) or 0
             except SystemExit as exc:
