@@ -51,6 +51,30 @@ def _student(spec, teacher, w0, p0, refine=False):
     return st.refined() if refine else st
 
 
+def _max_margin_curves(pt, student):
+    """The student's Legendre curve (E8) on the standard and the refined rules; the same
+    teacher and student share it across calls (phase-diagram cells, --compare, a README
+    session), since it costs seconds and does not depend on alpha or the channel."""
+    key = (pt.spec, student)
+    if pt.empirical or key not in _CURVES:   # file: priors may change on disk: never cached
+        m = measures_of(pt, 96)[0]
+        st = _student(student, pt, m.w, m.p)
+        fine = None
+        if not isinstance(st, ts.SphericalStudent):  # closed form there; quadrature elsewhere
+            mf = measures_of(pt, 160)[0]
+            ref = _student(student, pt, mf.w, mf.p, refine=True)
+            fine = (ref, ts.legendre_curve(ref))
+        if pt.empirical:
+            return st, ts.legendre_curve(st), fine
+        if len(_CURVES) >= 16:
+            _CURVES.pop(next(iter(_CURVES)))
+        _CURVES[key] = (st, ts.legendre_curve(st), fine)
+    return _CURVES[key]
+
+
+_CURVES = {}
+
+
 def _bayes_optimal(pt, alphas):
     """Student with the teacher's prior as a soft prior (Bayes-optimal): all Nishimori-line
     branches; for a discrete prior also the perfect state q = 1 (f = -H(P) relative to the
@@ -227,14 +251,7 @@ def teacher_student(teacher, student="spherical", rule=None, alphas=(1.0,), nois
                 start, label = (q, R), "gibbs (spherical student, noisy channel / temperature)"
             out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f), label, 0.0))
         return out
-    m = measures_of(pt, 96)[0]
-    st = _student(student, pt, m.w, m.p)
-    curve = ts.legendre_curve(st)
-    fine = None
-    if not isinstance(st, ts.SphericalStudent):  # closed form there; quadrature elsewhere
-        mf = measures_of(pt, 160)[0]
-        ref = _student(student, pt, mf.w, mf.p, refine=True)
-        fine = (ref, ts.legendre_curve(ref))
+    st, curve, fine = _max_margin_curves(pt, student)
     for a in alphas:
         r = ts.max_margin(st, a, curve, noise, flip)
         err = abs(ts.max_margin(fine[0], a, fine[1], noise, flip).eps_g - r.eps_g) if fine else 0.0

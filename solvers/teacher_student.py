@@ -180,7 +180,8 @@ def max_margin(student: Student, alpha: float, curve=None, noise=0.0, flip=0.0) 
 
     def objective(x, kappa):
         r, a = float(r_spline(x)), float(a_spline(x))
-        return a * a - alpha * e_term(r, kappa, noise, flip) if (a > 0 and 0 < r < 1) else -np.inf
+        # outside the curve's valid part: a finite floor (-inf made Brent's parabola step inf - inf)
+        return a * a - alpha * e_term(r, kappa, noise, flip) if (a > 0 and 0 < r < 1) else -1e300
 
     def best(kappa):
         vals = np.full(len(Rs), -np.inf)
