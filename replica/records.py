@@ -20,20 +20,20 @@ import contextlib
 import errno
 import json
 import os
-import stat
 import sys
 import tempfile
 import warnings
 from importlib import metadata
 
 from .errors import UserError
-from .files import check_output
+from .files import check_input, check_output
 
 try:
     import fcntl
 except ImportError:          # not POSIX: no locking, de-duplication on read still holds
     fcntl = None
 
+MAX_BYTES = 1 << 32          # a record file is read whole: beyond 4 GB it is not one of ours
 _SNIFF = 4096                # a NUL byte this early means a binary file, not records
 
 
@@ -89,16 +89,9 @@ class RecordFile:
     # ---------------------------------------------------------------- reading
     def _read(self):
         text = self.path
-        try:
-            st = os.stat(text)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise UserError(f"{self.what} '{text}' cannot be read ({exc.strerror})") from None
-        if stat.S_ISDIR(st.st_mode):
-            raise UserError(f"{self.what} '{text}' is a folder; give a file name")
-        if not stat.S_ISREG(st.st_mode):
-            raise UserError(f"{self.what} '{text}' is not a regular file (a device, FIFO or socket)")
+        if not os.path.lexists(text):
+            return                                # a new file
+        check_input(text, self.what, MAX_BYTES)   # a folder, FIFO, device or unreadable file: one line
         try:
             with open(text, "rb") as fh:
                 _lock(fh.fileno(), shared=True)
