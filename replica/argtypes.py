@@ -22,7 +22,9 @@ _INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 def to_real(text: str, name: str = "value") -> float:
     """A finite float from an ASCII decimal; UserError naming `name` otherwise."""
     t = text.strip() if isinstance(text, str) else ""
-    if not _REAL.fullmatch(t) or len(t) > MAX_DIGITS + 10:
+    if len(t) > MAX_DIGITS + 10:
+        raise UserError(f"{name}: a number of {len(t)} characters; at most {MAX_DIGITS} digits are read")
+    if not _REAL.fullmatch(t):
         shown = text if len(str(text)) <= 40 else str(text)[:37] + "..."
         raise UserError(f"{name}: '{shown}' is not a number (ASCII digits, e.g. 0.5 or 1e-3)")
     v = float(t)

@@ -250,7 +250,7 @@ MAX_CURVE_NODES = 256    # finest discretisation tried near alpha_rs (and its ch
 RESOLVE = 3              # nodes until the discretised alpha_rs lies within (alpha_rs - alpha) / RESOLVE of E3's
 
 
-def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
+def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None):
     """q(alpha), qh and the free entropy along alpha (E1-E2), float64 (fast path).
 
     Continuous parts are discretised by n Gauss-Hermite-pushed nodes.  The discretised
@@ -258,7 +258,7 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
     where alpha comes close to it; so n doubles from `n_nodes` until the discretised
     alpha_rs is within (alpha_rs - alpha) / RESOLVE of the exact one (E3), at most
     MAX_CURVE_NODES.  The point is solved at n and 2n; q is the 2n value and `q_error`
-    the difference.  'beyond alpha_rs (q = 1)' means alpha >= alpha_rs of E3 itself; a
+    the difference.  `progress(k, n)` is called before point k of n.  'beyond alpha_rs (q = 1)' means alpha >= alpha_rs of E3 itself; a
     load closer to it than MAX_CURVE_NODES resolve is reported as not resolved, q = nan."""
     check_kappa(kappa)
     p = _as_prior(prior)
@@ -283,7 +283,9 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64):
 
     a_exact = level(n_nodes)[1] if discrete else float(capacity_e3_np(p, [float(kappa)])[0])
     out = []
-    for a in alphas:
+    for k, a in enumerate(alphas):
+        if progress is not None:
+            progress(k, len(alphas))
         if a == 0:
             q0 = sum(m.frac * float(m.p @ m.w) ** 2 for m in level(n_nodes)[0])
             out.append(CurvePoint(0.0, q0, 0.0, 0.0, shannon, 0.0 if discrete else None, True if discrete else None,

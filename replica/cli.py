@@ -13,6 +13,7 @@ import math
 import os
 import signal
 import sys
+import time
 import warnings
 
 import mpmath as mp
@@ -82,6 +83,25 @@ def cmd_capacity(args):
               f"{mp.nstr(r.alpha_rs, digits):>{digits + 6}} {mp.nstr(r.error_estimate, 2):>9}{ent}")
 
 
+MAX_CURVE_POINTS = 2000
+
+
+def _progress_line(unit):
+    """A callback (k, n) printing 'k/n unit, elapsed, left' to stderr at most once a second."""
+    t0, last = time.time(), [0.0]
+
+    def show(k, n):
+        now = time.time()
+        if k and now - last[0] >= 1.0:
+            last[0] = now
+            el = now - t0
+            print(f"\r{k}/{n} {unit}, {el:.0f}s elapsed, ~{el * (n - k) / k:.0f}s left", end="", file=sys.stderr,
+                  flush=True)
+        if k == n - 1 and last[0]:
+            print(file=sys.stderr)
+    return show
+
+
 def cmd_curve(args):
     kappa, sweep = parse_range(args.kappa, "kappa")
     if sweep:
@@ -100,7 +120,11 @@ def cmd_curve(args):
             print(f"alpha = {d['alpha']}\n  q       = {d['q']}   (error {d['q_error']})\n"
                   f"  qh      = {d['qh']}\n  entropy = {d['entropy']}   (error {d['entropy_error']})")
         return
-    pts = curve(p, kappa[0], alphas, n_nodes=args.nodes)
+    if len(alphas) > MAX_CURVE_POINTS:
+        raise UsageError(f"--alpha: curve solves each point (0.1-5 s each); at most {MAX_CURVE_POINTS} values, "
+                         f"got {len(alphas)}")
+    pts = curve(p, kappa[0], alphas, n_nodes=args.nodes,
+                progress=_progress_line("points") if len(alphas) > 20 else None)
     if args.json:
         print(json.dumps(_json_safe({"prior": p.spec, "kappa": kappa[0],
                                      "points": [pt.to_dict(lagrange=args.lagrange) for pt in pts]}),

@@ -28,3 +28,13 @@ def test_unresolved_and_beyond_are_said_not_guessed():
     near, beyond = curve(replica.prior("gaussian"), 0.0, [1.995, 2.5])
     assert near.status.startswith("not resolved") and math.isnan(near.q)
     assert beyond.status.startswith("beyond alpha_rs = 2 ") and beyond.q == 1.0
+
+
+def test_long_curves_report_progress_and_huge_ones_are_refused(capsys):
+    from replica.cli import main
+    seen = []
+    curve(replica.prior("binary"), 0.0, [0.2, 0.4, 0.6], progress=lambda k, n: seen.append((k, n)))
+    assert seen == [(0, 3), (1, 3), (2, 3)]
+    with pytest.raises(SystemExit) as ex:
+        main(["curve", "--prior", "gaussian", "--alpha", "0:1.5:3000"])
+    assert ex.value.code == 2 and "at most 2000 values" in capsys.readouterr().err
