@@ -258,8 +258,9 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None)
     where alpha comes close to it; so n doubles from `n_nodes` until the discretised
     alpha_rs is within (alpha_rs - alpha) / RESOLVE of the exact one (E3), at most
     MAX_CURVE_NODES.  The point is solved at n and 2n; q is the 2n value and `q_error`
-    the difference.  `progress(k, n)` is called before point k of n.  'beyond alpha_rs (q = 1)' means alpha >= alpha_rs of E3 itself; a
-    load closer to it than MAX_CURVE_NODES resolve is reported as not resolved, q = nan."""
+    the difference.  'beyond alpha_rs (q = 1)' means alpha >= alpha_rs of E3 itself; a
+    load closer to it than MAX_CURVE_NODES resolve is reported as not resolved, q = nan.
+    `progress(k, n)` is called before point k of n."""
     check_kappa(kappa)
     p = _as_prior(prior)
     alphas = [float(a) for a in alphas]

@@ -19,6 +19,7 @@ import warnings
 import mpmath as mp
 import numpy as np
 
+from . import workers
 from .argtypes import Parser, check_patterns, integer, parse_range, real
 from .capacity import capacity, curve, curve_mp
 from .errors import Refused, UserError
@@ -87,16 +88,14 @@ MAX_CURVE_POINTS = 2000
 
 
 def _progress_line(unit):
-    """A callback (k, n) printing 'k/n unit, elapsed, left' to stderr at most once a second."""
+    """A callback (k, n) drawing the progress line (workers.progress_text) at most once a second."""
     t0, last = time.time(), [0.0]
 
     def show(k, n):
         now = time.time()
         if k and now - last[0] >= 1.0:
             last[0] = now
-            el = now - t0
-            print(f"\r{k}/{n} {unit}, {el:.0f}s elapsed, ~{el * (n - k) / k:.0f}s left", end="", file=sys.stderr,
-                  flush=True)
+            print(workers.progress_text(k, n, t0, "{done}/{total} " + unit), end="", file=sys.stderr, flush=True)
         if k == n - 1 and last[0]:
             print(file=sys.stderr)
     return show
@@ -290,8 +289,6 @@ def _sizes(text):
 
 
 def _executor(n):
-    from . import workers
-
     return workers.executor(n)
 
 
@@ -390,8 +387,6 @@ def cmd_validate(args):
                          for st in students]
                 reports.ts_figure(reps, ths, args.figure, dense)
     except BaseException:
-        from . import workers
-
         workers.stop(ex)      # an error or Ctrl-C: stop the workers now, not after their queue
         raise
     finally:

@@ -364,9 +364,7 @@ def phase_diagram(problem: Problem, x: Axis, y: Axis, cache=None, executor=None,
                 store.append(zip(tasks[k], res))
             finished += 1
             if progress:
-                el = time.time() - t0
-                left = el / finished * (len(tasks) - finished)
-                print(f"\rrow {finished}/{len(tasks)}, {el:.0f}s elapsed, ~{left:.0f}s left", end="", file=sys.stderr)
+                print(workers.progress_text(finished, len(tasks), t0, "row {done}/{total}"), end="", file=sys.stderr)
         if progress and tasks:
             print(file=sys.stderr)
     except KeyboardInterrupt:

@@ -49,9 +49,7 @@ def run_sweep(fn, tasks, path, executor=None, progress=True, run=True):
             for k, (i, res) in enumerate(results, 1):
                 store.append([(todo[i], res)])
                 if progress:
-                    el = time.time() - start
-                    left = el / k * (len(todo) - k)
-                    print(f"\r{k}/{len(todo)} done, {el:.0f}s elapsed, ~{left:.0f}s left", end="", file=sys.stderr)
+                    print(workers.progress_text(k, len(todo), start), end="", file=sys.stderr)
         finally:
             results.close()
             if progress and todo:

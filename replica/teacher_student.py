@@ -55,21 +55,22 @@ def _max_margin_curves(pt, student):
     """The student's Legendre curve (E8) on the standard and the refined rules; the same
     teacher and student share it across calls (phase-diagram cells, --compare, a README
     session), since it costs seconds and does not depend on alpha or the channel."""
-    key = (pt.spec, student)
-    if pt.empirical or key not in _CURVES:   # file: priors may change on disk: never cached
-        m = measures_of(pt, 96)[0]
-        st = _student(student, pt, m.w, m.p)
-        fine = None
-        if not isinstance(st, ts.SphericalStudent):  # closed form there; quadrature elsewhere
-            mf = measures_of(pt, 160)[0]
-            ref = _student(student, pt, mf.w, mf.p, refine=True)
-            fine = (ref, ts.legendre_curve(ref))
-        if pt.empirical:
-            return st, ts.legendre_curve(st), fine
+    key = None if pt.empirical else (pt.spec, student)   # file: priors may change on disk: never cached
+    if key in _CURVES:
+        return _CURVES[key]
+    m = measures_of(pt, 96)[0]
+    st = _student(student, pt, m.w, m.p)
+    fine = None
+    if not isinstance(st, ts.SphericalStudent):  # closed form there; quadrature elsewhere
+        mf = measures_of(pt, 160)[0]
+        ref = _student(student, pt, mf.w, mf.p, refine=True)
+        fine = (ref, ts.legendre_curve(ref))
+    out = (st, ts.legendre_curve(st), fine)
+    if key is not None:
         if len(_CURVES) >= 16:
             _CURVES.pop(next(iter(_CURVES)))
-        _CURVES[key] = (st, ts.legendre_curve(st), fine)
-    return _CURVES[key]
+        _CURVES[key] = out
+    return out
 
 
 _CURVES = {}

@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from .errors import UserError
 
@@ -128,6 +129,13 @@ def completed(ex, fn, tasks):
     finally:
         for f in futures:
             f.cancel()
+
+
+def progress_text(done: int, total: int, start: float, label: str = "{done}/{total} done") -> str:
+    """The progress line of a long run, drawn over itself on stderr:
+    '<label>, Xs elapsed, ~Ys left', the time left extrapolated from the rate so far."""
+    el = time.time() - start
+    return "\r" + label.format(done=done, total=total) + f", {el:.0f}s elapsed, ~{el / done * (total - done):.0f}s left"
 
 
 def limit_threads(n=1):
