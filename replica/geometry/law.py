@@ -172,11 +172,11 @@ class GeometryLaw(Continuous):
         self.lo = mp.mpf(pot.lo) if np.isfinite(pot.lo) else -mp.inf
         self.hi = mp.mpf(pot.hi) if np.isfinite(pot.hi) else mp.inf
         try:
-            self.dual, coarse = (self._mixture(n) for n in (Z_COUNT, (Z_COUNT + 1) // 2))
-            self._push = PushForward(self.dual, pot)
-            # a CDF error d moves E3's integral int psi(F(w)) dw by up to ~ d times the width of
-            # the law times |Phi^-1(F)|: hence the factor 100 and the floor 1e-10
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"):   # overflow is detected below and refused in one line
+                self.dual, coarse = (self._mixture(n) for n in (Z_COUNT, (Z_COUNT + 1) // 2))
+                self._push = PushForward(self.dual, pot)
+                # a CDF error d moves E3's integral int psi(F(w)) dw by up to ~ d times the width of
+                # the law times |Phi^-1(F)|: hence the factor 100 and the floor 1e-10
                 floor = node_error(self.dual, coarse)
         except (ValueError, OverflowError, FloatingPointError):  # numpy on non-finite node values
             floor = np.inf

@@ -111,13 +111,13 @@ def predict(potential, init, dual_std=None, dual_mean=0.0, reaction=0.0, alpha=N
         if not math.isfinite(v):
             raise PriorError(f"{name} must be finite, got {v}")
     spec = spec_of(pot, init_spec, dual_std, dual_mean, reaction)
-    law = after_learning(pot, init_prior, dual_std, dual_mean, reaction, spec=spec)
-    part = law.parts[0]
-    der = derive_density(pot, init_prior, reaction=bool(reaction))
-    with mp.workdps(15):
-        m1, m2 = float(law.moment(1)), float(law.moment(2))
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):   # overflow shows as non-finite moments or quantiles, refused below
+        law = after_learning(pot, init_prior, dual_std, dual_mean, reaction, spec=spec)
+        part = law.parts[0]
+        with mp.workdps(15):
+            m1, m2 = float(law.moment(1)), float(law.moment(2))
         qs = part.np_ppf(np.array(QUANTILES))
+    der = derive_density(pot, init_prior, reaction=bool(reaction))
     if not (math.isfinite(m1) and math.isfinite(m2) and np.all(np.isfinite(qs))):
         raise Refused(f"the law after learning with dual std s = {float(dual_std):.4g}, mean m = {float(dual_mean):.4g} "
                       "leaves double precision (its moments or quantiles are not finite): the dual change is "
