@@ -267,3 +267,14 @@ def test_gaussian_tail_at_huge_arguments():
         assert abs(mp_H(x) / exact - 1) < mp.mpf(10) ** -48
         assert mp_H(mp.mpf("-1e100")) == 1 and mp_Phi(mp.mpf("1e100")) == 1
         assert 0 < mp_H(mp.mpf("1e100")) < mp.mpf(10) ** mp.mpf("-1e199")
+
+
+def test_overflowing_geometry_laws_are_refused_in_one_line(capsys):
+    """No numpy overflow warnings before the refusal (reliability report: pnorm p = 1000)."""
+    from replica.cli import main
+    for argv in (["capacity", "--prior", "geometry:potential=pnorm(p=1000),init=gaussian,dual_std=0.3"],
+                 ["geometry", "predict", "--potential", "entropic", "--init", "lognormal:sigma=0.5", "--alpha", "1e6"]):
+        with pytest.raises(SystemExit) as ex:
+            main(argv)
+        err = [s for s in capsys.readouterr().err.splitlines() if s.strip()]
+        assert ex.value.code == 3 and len(err) == 1 and err[0].startswith("replica: refused: "), err
