@@ -59,7 +59,7 @@ def require_spread(p):
     merging duplicate atoms or dropping zero-probability ones, or a constant weight file):
     the weight vector is then fixed up to its norm, no load alpha > 0 can be stored
     (alpha_c = 0), and E3's E z T = 0 is no solvable saddle point."""
-    groups = getattr(p, "groups", None) or [(1, p)]
+    groups = p.groups
     if all(part.is_discrete and len(part.values) == 1 for _, part in groups):
         vals = ", ".join(mp.nstr(part.values[0], 8) for _, part in groups)
         raise PriorError(f"prior '{p.spec}' is a point mass (every weight equals {vals}): the weight vector "
@@ -163,7 +163,7 @@ def e4_seconds(n_atoms: int, dps: int) -> float:
 
 def _warn_runtime(p, dps, n_kappa):
     """A warning with an estimate when the E4 solve will take more than about a minute."""
-    if getattr(p, "groups", None) is not None or len(p.values) > MAX_ATOMS:
+    if p.grouped or len(p.values) > MAX_ATOMS:
         return   # float64 E4 only: fast
     t = n_kappa * e4_seconds(len(p.values), dps)
     if t > 60:
@@ -193,8 +193,7 @@ def _warn_precision(results, dps):
 def _check_resolvable(p, alpha_rs):
     """The float64 saddle-point solver drops atoms lighter than 1e-10 of the heaviest
     (`rs_saddle.Measure`): E4 would then be solved for another prior."""
-    groups = getattr(p, "groups", None) or [(1, p)]
-    for _, part in groups:
+    for _, part in p.groups:
         probs = [mp.mpf(x) for x in part.probs]
         if min(probs) < rs_saddle.LIGHT_ATOM * max(probs):
             raise Refused(f"prior '{p.spec}' has an atom of probability {mp.nstr(min(probs), 3)}, below "
@@ -212,8 +211,7 @@ def _discrete_criteria(p, measures, kappa, dps):
     a_at = None if at is None else float(at.alpha)
     if zero is None:
         return None, a_at, mp.mpf(0), "entropy stays positive"
-    groups = getattr(p, "groups", None)
-    if groups is None and len(p.values) <= MAX_ATOMS:
+    if not p.grouped and len(p.values) <= MAX_ATOMS:
         # d s / d alpha from the float64 solver, to turn an entropy residual into an alpha error
         lo = rs_saddle.rs_point(measures, zero.qh * 0.999, kappa, shannon)
         hi = rs_saddle.rs_point(measures, zero.qh * 1.001, kappa, shannon)
@@ -351,7 +349,7 @@ def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
     check_kappa(kappa)
     check_dps(dps)
     p = _as_prior(prior, dps)
-    if not p.is_discrete or getattr(p, "groups", None) or len(p.values) > MAX_ATOMS:
+    if not p.is_discrete or p.grouped or len(p.values) > MAX_ATOMS:
         raise PriorError(f"the high-precision curve is for single priors with at most {MAX_ATOMS} atoms; "
                          "use the float64 curve (no --dps) for this prior")
     fast = curve(p, float(kappa), alphas)

@@ -37,6 +37,7 @@ from .errors import Interrupted, UserError
 from .files import read_text
 from .priors import PriorError, prior as parse_prior
 from .records import RecordFile, task_key
+from .teacher_student import STUDENTS
 
 E3_QUANTITIES = ("alpha_c", "alpha_rs", "w2")
 RS_QUANTITIES = ("q", "free_entropy", "entropy", "at_eigenvalue")
@@ -170,8 +171,7 @@ class Problem:
             if self.quantity == "optimal_parameter":
                 d["family"] = self.family
             else:
-                d["student"] = fill_spec(self.student, student_p) if self.student not in (
-                    "spherical", "sign", "bayes") else self.student
+                d["student"] = fill_spec(self.student, student_p) if self.student not in STUDENTS else self.student
                 d["rule"] = self.rule
             d["alpha"] = alpha
         if "alpha" in d and (d["alpha"] is None or not d["alpha"] >= 0):

@@ -13,14 +13,12 @@ import dataclasses
 import math
 import warnings
 
-import numpy as np
 
-from solvers import teacher_student as ts
+from solvers import constraints as C, fixed_point as fp, teacher_student as ts
+from solvers.channels import Teacher
 from solvers.rs_saddle import measures_of
 
 from .priors import PriorError, prior as parse_prior
-
-STUDENT_KINDS = ("spherical", "sign", "bayes")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,16 +36,94 @@ class TSPoint:
         return dataclasses.asdict(self)
 
 
-def _student(spec, teacher, w0, p0, refine=False):
-    if spec == "spherical":
-        return ts.SphericalStudent(w0, p0)
-    if spec == "sign":
-        st = ts.SignStudent(w0, p0)
-        return st.refined() if refine else st
-    ps = parse_prior(spec).normalized()
-    if getattr(ps, "groups", None):
+# ---------------------------------------------------------------- the student registry
+@dataclasses.dataclass(frozen=True)
+class StudentKind:
+    """How a student spec becomes a Constraint (solvers.constraints), the rules it is
+    defined for (the constraint class's `rules`, default first), and why a rule or a
+    channel is refused for it (one line each, shown to the user)."""
+
+    build: object                 # (spec, teacher prior) -> Constraint
+    rules: tuple
+    help: str
+    refuse: tuple = ()            # ((rule, message), ...)
+    plain_only: str | None = None  # message when noise, flips or a temperature are given
+
+
+STUDENTS: dict = {}
+PREFIXED: dict = {}     # "soft:" -> kind, for specs that carry a prior after the prefix
+DISTRIBUTION = "distribution"
+
+
+def register_student(name, cls, help, build=None, refuse=(), plain_only=None, prefix=False):
+    """One line per student kind: `name` as typed (`prefix`: a head like 'soft:' followed by
+    a prior spec); `build(spec, teacher prior)` makes the constraint (default: cls())."""
+    kind = StudentKind(build or (lambda spec, pt: cls()), cls.rules, help, tuple(refuse), plain_only)
+    (PREFIXED if prefix else STUDENTS)[name] = kind
+
+
+def _student_prior(spec):
+    p = parse_prior(spec)
+    if p.grouped:
         raise PriorError("group priors are not supported as students yet")
-    st = ts.TransportStudent(w0, p0, ps.np_ppf, teacher)
+    return p
+
+
+register_student("spherical", C.Spherical, "norm only (E w^2 = 1)")
+register_student("sign", C.Sign, "w >= 0, norm fixed")
+register_student(
+    "bayes", C.Bayes, "the teacher's prior as a soft prior: the posterior mean", build=lambda spec, pt: C.Bayes(pt),
+    refuse=(("max-margin", "the Bayes-optimal student is the posterior mean, not max-margin learning "
+                           "(omit --rule; for max-margin give the teacher's spec as the student)"),),
+    plain_only="the Bayes-optimal student is implemented for noise-free labels at zero temperature")
+register_student("soft:", C.Soft, "a soft prior SPEC on the weights", build=lambda spec, pt: C.Soft(_student_prior(spec[5:])),
+                 refuse=(("max-margin", "a soft-prior student is defined for Gibbs learning (use --rule gibbs)"),),
+                 prefix=True)
+register_student(DISTRIBUTION, C.Distribution, "weights constrained to the distribution SPEC",
+                 build=lambda spec, pt: C.Distribution(_student_prior(spec)))
+
+
+def student_kind(student: str) -> str:
+    """The registry key of a student spec: a registered name, a prefix, or 'distribution'."""
+    if not isinstance(student, str) or not student.strip():
+        raise PriorError("a student is spherical, sign, bayes, soft:SPEC or a prior spec")
+    if student in STUDENTS:
+        return student
+    return next((head for head in PREFIXED if student.startswith(head)), DISTRIBUTION)
+
+
+def _kind(student):
+    key = student_kind(student)
+    return STUDENTS.get(key) or PREFIXED[key]
+
+
+def constraint(student, teacher_prior=None):
+    """The weight-side ingredient (solvers.constraints.Constraint) of a student spec."""
+    return _kind(student).build(student, teacher_prior)
+
+
+def check_combination(student, rule=None, noise=0.0, flip=0.0, temperature=0.0) -> str:
+    """The rule a student is computed with ('max-margin', 'gibbs' or 'bayes-optimal'), or a
+    PriorError saying why the combination is not defined.  rule=None: the student's default."""
+    if rule not in (None, "max-margin", "gibbs", "bayes-optimal"):
+        raise PriorError(f"unknown rule '{rule}' (use max-margin or gibbs)")
+    kind = _kind(student)
+    refused = dict(kind.refuse)
+    if rule in refused:
+        raise PriorError(refused[rule])
+    if kind.plain_only and (noise or flip or temperature):
+        raise PriorError(kind.plain_only)
+    if rule == "bayes-optimal" and rule not in kind.rules:
+        raise PriorError("rule 'bayes-optimal' is the student 'bayes'")
+    rule = rule or kind.rules[0]
+    if temperature and rule != "gibbs":
+        raise PriorError("a temperature applies to Gibbs learning only (add --rule gibbs)")
+    return rule
+
+
+# ---------------------------------------------------------------- rules
+def _student(con, teacher, w0, p0, refine=False):
+    st = con.coupling(w0, p0, teacher)
     return st.refined() if refine else st
 
 
@@ -58,12 +134,13 @@ def _max_margin_curves(pt, student):
     key = None if pt.empirical else (pt.spec, student)   # file: priors may change on disk: never cached
     if key in _CURVES:
         return _CURVES[key]
+    con = constraint(student, pt)
     m = measures_of(pt, 96)[0]
-    st = _student(student, pt, m.w, m.p)
+    st = _student(con, pt, m.w, m.p)
     fine = None
     if not isinstance(st, ts.SphericalStudent):  # closed form there; quadrature elsewhere
         mf = measures_of(pt, 160)[0]
-        ref = _student(student, pt, mf.w, mf.p, refine=True)
+        ref = _student(con, pt, mf.w, mf.p, refine=True)
         fine = (ref, ts.legendre_curve(ref))
     out = (st, ts.legendre_curve(st), fine)
     if key is not None:
@@ -76,108 +153,56 @@ def _max_margin_curves(pt, student):
 _CURVES = {}
 
 
-def _bayes_optimal(pt, alphas):
-    """Student with the teacher's prior as a soft prior (Bayes-optimal): all Nishimori-line
-    branches; for a discrete prior also the perfect state q = 1 (f = -H(P) relative to the
-    prior).  The posterior-mean student has eps_g = arccos(sqrt(q))/pi (THEORY.md sec. 3)."""
-    m = measures_of(pt, 48)[0]
-    perfect_f = -float(pt.shannon_entropy()) if pt.is_discrete else -math.inf
+def _max_margin(pt, student, alphas, channel):
+    st, curve, fine = _max_margin_curves(pt, student)
     out = []
     for a in alphas:
-        branches = [(q, f) for q, _, f, stable in ts.bayes_branches(a, m.w, m.p) if stable]
-        if pt.is_discrete:
-            branches.append((1.0, perfect_f))
-        q, f = max(branches, key=lambda b: b[1])
-        label = "Bayes-optimal (posterior mean), Nishimori q = R"
-        if len(branches) > 1:
-            label += f"; {len(branches) - 1} other stable branch(es), lower free entropy"
-        out.append(TSPoint(a, float(q), float(q), float(np.arccos(np.sqrt(q)) / np.pi), None, float(f), label, 0.0))
+        r = ts.max_margin(st, a, curve, channel.noise, channel.flip)
+        err = abs(ts.max_margin(fine[0], a, fine[1], channel.noise, channel.flip).eps_g - r.eps_g) if fine else 0.0
+        branch = "max-margin" if r.separable else "max-margin (not separable: kappa < 0; RS not exact there)"
+        out.append(TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None, branch, err))
     return out
 
 
-def _gibbs_constrained(pt, student, alphas, channel):
-    """Gibbs learning with the student's weights constrained to P_S (E5-E6), continued along
-    alpha from the previous solution."""
-    ps = parse_prior(student)
-    if getattr(ps, "groups", None):
-        raise PriorError("group priors are not supported as students yet")
-    m_t = measures_of(pt, 64)[0]
-    m_s = measures_of(ps, 64)[0]
-    out, start = [], (0.05, 0.05)
-    for a in sorted(alphas):
-        q, R, qh, rh, f = ts.gibbs_constrained(a, m_s, m_t.w, m_t.p, start=start, **channel)
-        start = (q, R)
-        out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
-                           "gibbs (distribution-constrained student)", 0.0))
-    order = {a: i for i, a in enumerate(alphas)}
-    return sorted(out, key=lambda p: order[p.alpha])
-
-
-def _gibbs_soft(pt, spec, alphas, channel):
-    """Gibbs learning with the soft prior P_S = spec on the student's weights; its norm Q is
-    free and eps_g = arccos(R / sqrt(Q)) / pi (E7)."""
-    ps = parse_prior(spec)
-    if getattr(ps, "groups", None):
-        raise PriorError("group priors are not supported as students yet")
-    ms, mt = measures_of(ps, 64)[0], measures_of(pt, 64)[0]
-    out, start = [], (1.0, 0.3, 0.3)
+def _nishimori(con, channel, alphas):
+    """Noise-free Gibbs learning that samples the posterior (E5-E6 on q = R): every stable
+    branch and, for a discrete law, the perfect state q = 1; the highest free entropy wins."""
+    perfect = con.perfect_state()
+    out = []
     for a in alphas:
-        Q, q, R, f = ts.gibbs_soft_prior(a, ms.w, ms.p, mt.w, mt.p, start=start, **channel)
-        start = (Q, q, R)
-        out.append(TSPoint(a, float(R), float(q), float(np.arccos(R / np.sqrt(Q)) / np.pi), None, float(f),
-                           f"gibbs (soft prior {spec}, student norm Q = {Q:.6f})", 0.0))
+        branches = [(q, f) for q, _, f, stable in fp.nishimori_branches(con, channel, a) if stable]
+        if perfect is not None:
+            branches.append((1.0, perfect))
+        q, f = max(branches, key=lambda b: b[1])
+        label = con.branch_label(q == 1.0 and perfect is not None, len(branches) - 1)
+        out.append(TSPoint(a, float(q), float(q), con.eps_g((q, q)), None, float(f), label, 0.0))
     return out
 
 
-def student_kind(student: str) -> str:
-    """'spherical', 'sign', 'bayes', 'soft' (soft:SPEC) or 'distribution' (a prior spec)."""
-    if not isinstance(student, str) or not student.strip():
-        raise PriorError("a student is spherical, sign, bayes, soft:SPEC or a prior spec")
-    if student in STUDENT_KINDS:
-        return student
-    return "soft" if student.startswith("soft:") else "distribution"
+def _unconverged(con, alpha, exc):
+    if isinstance(exc, C.VersionSpaceEmpty):
+        return TSPoint(alpha, math.nan, 1.0, math.nan, None, None, con.empty_label, math.nan)
+    if not con.warn_unconverged:
+        raise exc
+    warnings.warn(str(exc), RuntimeWarning, stacklevel=3)
+    return TSPoint(alpha, math.nan, math.nan, math.nan, None, None, f"not converged: {exc}", math.nan)
 
 
-def check_combination(student, rule=None, noise=0.0, flip=0.0, temperature=0.0) -> str:
-    """The rule a student is computed with ('max-margin', 'gibbs' or 'bayes-optimal'), or a
-    PriorError saying why the combination is not defined.  rule=None: the student's default."""
-    if rule not in (None, "max-margin", "gibbs", "bayes-optimal"):
-        raise PriorError(f"unknown rule '{rule}' (use max-margin or gibbs)")
-    kind = student_kind(student)
-    if kind == "bayes":
-        if rule == "max-margin":
-            raise PriorError("the Bayes-optimal student is the posterior mean, not max-margin learning "
-                             "(omit --rule; for max-margin give the teacher's spec as the student)")
-        if noise or flip or temperature:
-            raise PriorError("the Bayes-optimal student is implemented for noise-free labels at zero temperature")
-        return "bayes-optimal"
-    if rule == "bayes-optimal":
-        raise PriorError("rule 'bayes-optimal' is the student 'bayes'")
-    if kind == "soft":
-        if rule == "max-margin":
-            raise PriorError("a soft-prior student is defined for Gibbs learning (use --rule gibbs)")
-        rule = "gibbs"
-    rule = rule or "max-margin"
-    if temperature and rule != "gibbs":
-        raise PriorError("a temperature applies to Gibbs learning only (add --rule gibbs)")
-    return rule
+def _gibbs(con, channel, pt, alphas):
+    """The damped Gibbs fixed point (E5-E6) along alpha, continued from each solution."""
+    teacher = C.TeacherNodes.of(pt, 64)
+    pts = fp.gibbs_curve(con, channel, alphas, teacher, on_error=lambda a, e: _unconverged(con, a, e))
+    return [p if isinstance(p, TSPoint) else
+            TSPoint(p.alpha, p.x[-1], p.x[-2], con.eps_g(p.x), None, p.free_entropy, con.gibbs_label(p.x), 0.0)
+            for p in pts]
 
 
-def _is_ising(spec):
-    p = parse_prior(spec) if student_kind(spec) == "distribution" else None
-    return p is not None and p.is_discrete and len(p.values) == 2 and p.values[0] == -p.values[1] \
-        and p.probs[0] == p.probs[1]
-
-
-def transitions(teacher, student, rule="gibbs"):
-    """Phase transitions along alpha: for Ising teacher and student under Gibbs learning the
-    first-order transition (free entropies equal) and the spinodal of the poor branch."""
-    if (rule in ("gibbs", "bayes-optimal") and _is_ising(teacher)
-            and (student == "bayes" or (rule == "gibbs" and _is_ising(student)))):
-        first, spin = ts.ising_transitions()
-        return [{"type": "first-order (poor -> perfect generalization)", "alpha": first},
-                {"type": "spinodal (poor branch ends)", "alpha": spin}]
-    return []
+def _channel(noise, flip, temperature):
+    if not (math.isfinite(noise) and noise >= 0):
+        raise PriorError(f"noise sigma must be >= 0, got {noise}")
+    if not (0 <= flip < 0.5):
+        raise PriorError(f"flip probability must be in [0, 0.5), got {flip}")
+    return Teacher(noise, flip, temperature)
 
 
 def teacher_student(teacher, student="spherical", rule=None, alphas=(1.0,), noise=0.0, flip=0.0,
@@ -189,76 +214,41 @@ def teacher_student(teacher, student="spherical", rule=None, alphas=(1.0,), nois
     if not (math.isfinite(temperature) and temperature >= 0):
         raise PriorError(f"temperature must be >= 0, got {temperature}")
     rule = check_combination(student, rule, noise, flip, temperature)
-    channel = {"beta": 1.0 / temperature if temperature else math.inf, "noise": noise, "flip": flip}
-    plain = not (noise or flip or temperature)
-    if not (math.isfinite(noise) and noise >= 0):
-        raise PriorError(f"noise sigma must be >= 0, got {noise}")
-    if not (0 <= flip < 0.5):
-        raise PriorError(f"flip probability must be in [0, 0.5), got {flip}")
+    channel = _channel(noise, flip, temperature)
     alphas = [float(a) for a in alphas]
     if any(not math.isfinite(a) or a <= 0 for a in alphas):
         raise PriorError("alpha values must be finite and > 0")
     pt = parse_prior(teacher).normalized()
-    if getattr(pt, "groups", None):
+    if pt.grouped:
         raise PriorError("group priors are not supported as teachers yet")
-    out = []
-    if student.startswith("soft:"):
-        return _gibbs_soft(pt, student[5:], alphas, channel)
-    if student == "bayes":
-        return _bayes_optimal(pt, alphas)
-    if rule == "gibbs" and plain and _is_ising(teacher) and _is_ising(student):
-        for a in alphas:
-            poor = ts.ising_poor_branch(a)
-            perfect = TSPoint(a, 1.0, 1.0, 0.0, None, 0.0, "perfect generalization (q = R = 1)", 0.0)
-            if poor is None or poor[2] < 0:
-                out.append(perfect if poor is None else dataclasses.replace(
-                    perfect, branch="perfect generalization (q = R = 1); poor branch metastable"))
-            else:
-                q, qh, f = (float(x) for x in poor)
-                out.append(TSPoint(a, q, q, float(np.arccos(q) / np.pi), None, f,
-                                   "poor generalization (Nishimori q = R); perfect state metastable", 0.0))
-        return out
-    if rule == "gibbs" and student not in STUDENT_KINDS:
-        return _gibbs_constrained(pt, student, alphas, channel)
-    if rule == "gibbs" and student == "sign":
-        m_t = measures_of(pt, 64)[0]
-        # the alpha -> 0 point: the half-normal student, q = (E|z|)^2 = 2/pi, R = sqrt(2/pi) E w0
-        # (a start at R > q could send qhat negative for a teacher with E w0 = 0)
-        q0 = 2 / np.pi
-        start = (q0, min(np.sqrt(q0) * float(m_t.p @ m_t.w), 0.99 * np.sqrt(q0)))
-        for a in sorted(alphas):
-            try:
-                q, R, qh, rh, f = ts.gibbs_sign(a, m_t.w, m_t.p, start=start, **channel)
-            except ts.VersionSpaceEmpty:
-                out.append(TSPoint(a, math.nan, 1.0, math.nan, None, None,
-                                   "version space empty (q -> 1): the labels are not separable with w >= 0", math.nan))
-                continue
-            except ArithmeticError as exc:      # critical slowing down just before the end
-                warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
-                out.append(TSPoint(a, math.nan, math.nan, math.nan, None, None, f"not converged: {exc}", math.nan))
-                continue
-            start = (q, R)
-            out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f),
-                               "gibbs (sign-constrained student, norm fixed)", 0.0))
-        return out
-    if rule == "gibbs":
-        start = (0.3, 0.3)
-        for a in alphas:
-            if plain:
-                q, R, f = ts.gibbs_spherical(a)
-                label = "gibbs (Nishimori line q = R)"
-            else:
-                q, R, f = ts.gibbs_spherical_general(a, start=start, **channel)
-                start, label = (q, R), "gibbs (spherical student, noisy channel / temperature)"
-            out.append(TSPoint(a, float(R), float(q), float(np.arccos(R) / np.pi), None, float(f), label, 0.0))
-        return out
-    st, curve, fine = _max_margin_curves(pt, student)
-    for a in alphas:
-        r = ts.max_margin(st, a, curve, noise, flip)
-        err = abs(ts.max_margin(fine[0], a, fine[1], noise, flip).eps_g - r.eps_g) if fine else 0.0
-        branch = "max-margin" if r.separable else "max-margin (not separable: kappa < 0; RS not exact there)"
-        out.append(TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None, branch, err))
-    return out
+    if rule == "max-margin":
+        return _max_margin(pt, student, alphas, channel)
+    con = constraint(student, pt)
+    if channel.plain and con.nishimori_with(pt):
+        return _nishimori(con, channel, alphas)
+    return _gibbs(con, channel, pt, alphas)
+
+
+def transitions(teacher, student, rule="gibbs"):
+    """Phase transitions along alpha on the Nishimori line: the first-order transition (the
+    free entropies of the poor branch and the perfect state equal) and the spinodal of the
+    poor branch, for a discrete teacher learnt by the Bayes-optimal student or by Gibbs
+    learning of its own (Ising) law.  [] where there is no such pair of branches."""
+    try:
+        pt = parse_prior(teacher).normalized()
+        con = constraint(student, pt)
+    except PriorError:
+        return []
+    if rule == "max-margin" or rule not in ("gibbs",) + con.rules:
+        return []
+    if pt.grouped or con.perfect_state() is None or not con.nishimori_with(pt):
+        return []
+    found = fp.nishimori_transitions(con, Teacher())
+    if found is None:
+        return []
+    first, spin = found
+    return [{"type": "first-order (poor -> perfect generalization)", "alpha": first},
+            {"type": "spinodal (poor branch ends)", "alpha": spin}]
 
 
 OPTIMIZABLE = {"lognormal": ("sigma", (0.02, 3.0)), "gamma": ("k", (0.2, 20.0)),
@@ -282,7 +272,7 @@ def optimize_student(teacher, family, alphas, rule="max-margin", xatol=2e-3):
         cache = {}
 
         def eps(x):
-            st = _student(f"{family}:{name}={x:.10g}", pt, m.w, m.p)
+            st = _student(constraint(f"{family}:{name}={x:.10g}", pt), pt, m.w, m.p)
             cache[x] = ts.max_margin(st, a, ts.legendre_curve(st, 120))
             return cache[x].eps_g
 

@@ -35,11 +35,6 @@ def gardner_I_np(kappa):
     return (1 + k * k) * special.ndtr(k) + k * np.exp(-k * k / 2) / np.sqrt(2 * np.pi)
 
 
-def _groups(prior):
-    """[(fraction, prior)] for a group prior, [(1, prior)] otherwise."""
-    return list(getattr(prior, "groups", None) or [(mp.mpf(1), prior)])
-
-
 class BoundViolation(ArithmeticError):
     """A computed E3 quantity outside what the theory allows: the number is withheld
     (`replica` reports it as refused, exit 3)."""
@@ -65,7 +60,7 @@ def transport_factors(prior) -> TransportFactors:
     """E3's prior factors at the current mp precision, for the prior as passed (the
     callers pass it at unit scale, `normalized`, so that no integral depends on units)."""
     ez, et2, qerr, sd = mp.mpf(0), mp.mpf(0), mp.mpf(0), mp.mpf(0)
-    for g, part in _groups(prior):
+    for g, part in prior.groups:
         g = mp.mpf(g)
         val, err = ez_transport(part, error=True)
         m2 = second_moment(part)

@@ -86,10 +86,6 @@ class RhoResult:
     method: str
 
 
-def _groups(prior):
-    return list(getattr(prior, "groups", None) or [(1, prior)])
-
-
 def _rho_mp(unit, why):
     with mp.workdps(17):
         fac = transport_factors(unit)
@@ -104,7 +100,7 @@ def rho_np(prior) -> RhoResult:
     """rho of E3 for one prior (spec already parsed), float64 with an error estimate."""
     with mp.workdps(20):
         unit = prior.normalized()
-    parts = _groups(unit)
+    parts = unit.groups
     if any(p.has_atoms and p.parts for _, p in parts) or any(len(p.parts) > 1 for _, p in parts):
         return _rho_mp(unit, "atoms + parts")
     if not all(getattr(p.parts[0], "accurate_float_transport", False) for _, p in parts if p.parts):

@@ -90,7 +90,7 @@ class Measure:
         self.qh_prev = 0.0
 
 
-def _posterior(m: Measure, lam, qh, z):
+def posterior_of(m: Measure, lam, qh, z):
     """log Z(z) and pi_ij = p(w_j | z_i) for each z node (E2)."""
     a = m.logp + lam - 0.5 * qh * m.w ** 2
     e = a[None, :] + np.sqrt(qh) * z[:, None] * m.w[None, :]
@@ -127,12 +127,12 @@ def solve_lagrange(m: Measure, qh: float, z, zw, tol=1e-12, maxiter=200):
     p = m.p
 
     def dual(lm):
-        logz, pi = _posterior(m, lm, qh, z)
+        logz, pi = posterior_of(m, lm, qh, z)
         return -(p @ lm) + zw @ logz + 0.5 * (p @ lm) ** 2, pi
 
     lam = _start_lagrange(m, qh, lambda lm: dual(lm)[0])
     for _ in range(3):  # Sinkhorn/IPF warm-up
-        _, pi = _posterior(m, lam, qh, z)
+        _, pi = posterior_of(m, lam, qh, z)
         lam += np.log(p) - np.log(np.maximum(zw @ pi, 1e-300))
     val, pi = dual(lam)
     for it in range(maxiter):
@@ -195,7 +195,7 @@ def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) ->
         if len(zc2) != len(zc) or (len(zc) and np.max(np.abs(zc2 - zc) / wd2) > 0.25):
             z, zw = z2, zw2
             lam, res, _ = solve_lagrange(m, qh, z, zw)
-        logz, pi = _posterior(m, lam, qh, z)
+        logz, pi = posterior_of(m, lam, qh, z)
         mean = pi @ m.w
         var = pi @ m.w ** 2 - mean ** 2
         qm = zw @ mean ** 2
@@ -215,9 +215,8 @@ def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) ->
 def measures_of(prior, n_nodes: int = 64):
     """Reference measures of a prior or group prior, normalised to unit second moment."""
     prior = prior.normalized()
-    groups = getattr(prior, "groups", None) or [(1.0, prior)]
     out = []
-    for g, part in groups:
+    for g, part in prior.groups:
         w, p = part.nodes(n_nodes)
         out.append(Measure(w, p, float(g)))
     # exact unit second moment for the discretised measure (nodes lose ~1e-16..1e-6)

@@ -112,7 +112,7 @@ def test_lagrange_function_enforces_the_marginal_and_stein_identity():
     (lag,) = pt.lagrange
     m = R.Measure(np.array(lag["w"]), np.array(lag["p"]), lam=np.array(lag["lambda"]))
     z, zw, _ = R.z_grid(m, pt.qh, m.lam)
-    _, pi = R._posterior(m, m.lam, pt.qh, z)
+    _, pi = R.posterior_of(m, m.lam, pt.qh, z)
     assert np.sum(np.abs(zw @ pi - m.p)) < 1e-10
     mean = pi @ m.w
     var = pi @ m.w ** 2 - mean ** 2

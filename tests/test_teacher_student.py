@@ -7,8 +7,21 @@ import pytest
 
 import replica
 from replica.cli import main
-from solvers import teacher_student as ts
+from solvers import constraints as C, fixed_point as fp, teacher_student as ts
+from solvers.channels import Teacher
 from solvers.rs_saddle import measures_of
+
+
+def _poor_branch(spec, alpha):
+    """(q, qhat, f) of the first stable Nishimori branch of a matched distribution student."""
+    q, qh, f, _ = [b for b in fp.nishimori_branches(C.Distribution(replica.prior(spec)), Teacher(), alpha) if b[3]][0]
+    return q, qh, f
+
+
+def _gibbs(constraint, alpha, teacher_spec="gaussian", channel=None, **kw):
+    """The damped Gibbs driver on its own (no Nishimori shortcut)."""
+    teacher = C.TeacherNodes.of(replica.prior(teacher_spec).normalized(), 64)
+    return fp.gibbs_point(constraint, channel or Teacher(), alpha, teacher, **kw)
 
 
 def test_spherical_max_margin_large_alpha():
@@ -91,10 +104,13 @@ def test_optimal_lognormal_student_is_no_worse_than_matched():
 @pytest.mark.parametrize("spec", ["gaussian", "binary", "ternary:f0=0.5", "lognormal:sigma=1"])
 def test_nishimori_identity_for_matched_soft_prior(spec):
     """P_S = P_T as a soft prior: at the fixed point E<w> w0 (= R) equals E<w>^2 (= q)."""
-    m = measures_of(replica.prior(spec), 48)[0]
-    for q, qh, f, stable in ts.bayes_branches(1.2, m.w, m.p):
-        R, q2, _ = ts.bayes_map(q, 1.2, m.w, m.p)
-        # on an unstable branch near q = 1 (qhat ~ 50) the 100-node z rule limits the identity to ~1e-6
+    bayes, ch = C.Bayes(replica.prior(spec).normalized()), Teacher()
+    m = bayes.measure
+    branches = fp.nishimori_branches(bayes, ch, 1.2)
+    assert branches
+    for q, qh, f, stable in branches:
+        R, q2 = C.posterior_mean_overlaps(qh, m.w, m.p)
+        # on an unstable branch near q = 1 (qhat ~ 50) the z rule limits the identity
         assert abs(R - q) < 1e-10 and abs(R - q2) < (1e-7 if stable else 1e-5)
 
 
@@ -106,7 +122,7 @@ def test_bayes_optimal_reduces_to_known_cases():
     assert abs(b.eps_g - np.arccos(np.sqrt(g.q)) / np.pi) < 1e-12
     # binary soft prior = Ising Gibbs poor branch; relative free entropy = counting one - log 2
     (b,) = replica.teacher_student("binary", "bayes", "gibbs", [1.0])
-    q, _, f = ts.ising_poor_branch(1.0)
+    q, _, f = _poor_branch("binary", 1.0)
     assert abs(b.q - q) < 1e-9 and abs(b.free_entropy - (f - np.log(2))) < 1e-9
     (b,) = replica.teacher_student("binary", "bayes", "gibbs", [1.3])
     assert b.q == 1.0                      # past the first-order transition
@@ -134,15 +150,22 @@ def test_compare_students_cli(capsys):
 
 
 def test_gibbs_distribution_constrained_student():
-    """Finite-q E5 with a Lagrange function: matched constraints land on the Nishimori line
-    without imposing it, at the spherical and Ising solutions."""
-    (g,) = replica.teacher_student("gaussian", "gaussian", "gibbs", [1.5])
-    assert abs(g.q - 0.629997517641320088) < 1e-9 and abs(g.R - g.q) < 1e-9
+    """Finite-q E5 with a Lagrange function: the damped driver, which does not impose the
+    Nishimori line, lands on it for matched constraints (the spherical and Ising solutions),
+    so the API's Nishimori shortcut for matched students is the same saddle point."""
+    g = _gibbs(C.Distribution(replica.prior("gaussian")), 1.5)
+    q, R = g.x
+    assert abs(q - 0.629997517641320088) < 1e-9 and abs(R - q) < 1e-9
     (s,) = replica.teacher_student("gaussian", "spherical", "gibbs", [1.5])
-    assert abs(g.free_entropy - s.free_entropy) < 1e-7
-    m = measures_of(replica.prior("binary"))[0]
-    q, R, *_ = ts.gibbs_constrained(1.0, m, m.w, m.p)
-    assert abs(q - ts.ising_poor_branch(1.0)[0]) < 1e-8 and abs(R - q) < 1e-8
+    (api,) = replica.teacher_student("gaussian", "gaussian", "gibbs", [1.5])
+    assert abs(g.free_entropy - s.free_entropy) < 1e-7 and abs(api.free_entropy - g.free_entropy) < 1e-8
+    b = _gibbs(C.Distribution(replica.prior("binary")), 1.0, "binary")
+    q, R = b.x
+    assert abs(q - _poor_branch("binary", 1.0)[0]) < 1e-8 and abs(R - q) < 1e-8
+    # an asymmetric law too (binary:p=0.7): damped fixed point = Nishimori branch, same free entropy
+    d = _gibbs(C.Distribution(replica.prior("binary:p=0.7")), 0.5, "binary:p=0.7")
+    (api,) = replica.teacher_student("binary:p=0.7", "binary:p=0.7", "gibbs", [0.5])
+    assert abs(d.x[0] - api.q) < 1e-8 and abs(d.free_entropy - api.free_entropy) < 1e-8
     # a mismatched pair runs and stays physical
     pts = replica.teacher_student("lognormal:sigma=1", "rectified", "gibbs", [0.5, 2.0])
     assert all(0 < p.R < np.sqrt(p.q) < 1 for p in pts) and pts[1].eps_g < pts[0].eps_g
@@ -157,12 +180,13 @@ def test_cli_bayes_json_lists_ising_transitions(capsys):
 def test_gibbs_sign_constrained_student():
     m = measures_of(replica.prior("lognormal:sigma=1"))[0]
     # alpha -> 0: the weights are half-normal, <w> = sqrt(2/pi): q -> 2/pi, R -> sqrt(2/pi) E w0
-    q, R, _, _, f = ts.gibbs_sign(1e-5, m.w, m.p)
+    p0 = _gibbs(C.Sign(), 1e-5, "lognormal:sigma=1")
+    (q, R), f = p0.x, p0.free_entropy
     assert abs(q - 2 / np.pi) < 1e-5 and abs(R - np.sqrt(2 / np.pi) * (m.p @ m.w)) < 1e-5 and abs(f) < 1e-5
     # envelope theorem on E5 + alpha E6: d f / d alpha = G_E(q, R) at the saddle point
     a, h = 1.0, 1e-4
-    lo, mid, hi = (ts.gibbs_sign(x, m.w, m.p, tol=1e-13) for x in (a - h, a, a + h))
-    assert abs((hi[4] - lo[4]) / (2 * h) - ts.gibbs_energetic_terms(mid[0], mid[1])[0]) < 1e-6
+    lo, mid, hi = (_gibbs(C.Sign(), x, "lognormal:sigma=1", tol=1e-13) for x in (a - h, a, a + h))
+    assert abs((hi.free_entropy - lo.free_entropy) / (2 * h) - Teacher().G_E(*mid.x)) < 1e-6
     pts = replica.teacher_student("lognormal:sigma=1", "sign", "gibbs", [0.5, 2.0])
     assert pts[1].eps_g < pts[0].eps_g and abs(pts[0].eps_g - np.arccos(pts[0].R) / np.pi) < 1e-15
 
@@ -170,7 +194,7 @@ def test_gibbs_sign_constrained_student():
 def test_gibbs_with_noise_and_temperature():
     """The general channel reduces to the Nishimori solution when noise-free at T = 0; noise
     and flips lower R; the constrained and spherical routes agree for a Gaussian constraint."""
-    q, R, f = ts.gibbs_spherical_general(1.5)
+    q, R = _gibbs(C.Spherical(), 1.5).x
     assert abs(R - 0.629997517641320088) < 1e-9 and abs(q - R) < 1e-9
     (clean,) = replica.teacher_student("gaussian", "spherical", "gibbs", [2.0])
     (noisy,) = replica.teacher_student("gaussian", "spherical", "gibbs", [2.0], noise=0.5, temperature=0.2)
@@ -182,8 +206,7 @@ def test_gibbs_with_noise_and_temperature():
 
 def test_soft_prior_student():
     """Matched soft prior = Bayes (Nishimori, Q = 1); a mismatched one runs with its own norm."""
-    m = lambda spec: (lambda x: (x.w, x.p))(measures_of(replica.prior(spec), 64)[0])  # noqa: E731
-    Q, q, R, f = ts.gibbs_soft_prior(1.5, *m("gaussian"), *m("gaussian"))
+    Q, q, R = _gibbs(C.Soft(replica.prior("gaussian")), 1.5).x
     assert abs(Q - 1) < 1e-9 and abs(q - 0.629997517641320088) < 1e-9 and abs(R - q) < 1e-9
     (b,) = replica.teacher_student("binary", "bayes", "gibbs", [1.0])
     (s,) = replica.teacher_student("binary", "soft:binary", "gibbs", [1.0])
@@ -198,10 +221,10 @@ def test_soft_prior_student():
 def test_nishimori_with_matched_label_flip_noise(spec):
     """Label flips p learned at temperature 1/beta with e^-beta = p/(1-p) is Bayes-optimal:
     the Nishimori identities Q = 1, q = R must hold; a mismatched beta breaks them."""
-    m = (lambda x: (x.w, x.p))(measures_of(replica.prior(spec), 64)[0])
     p = 0.1
     beta = np.log((1 - p) / p)
-    Q, q, R, _ = ts.gibbs_soft_prior(1.0, *m, *m, beta=beta, flip=p)
+    soft = C.Soft(replica.prior(spec))
+    Q, q, R = _gibbs(soft, 1.0, spec, Teacher(flip=p, temperature=1 / beta)).x
     assert abs(Q - 1) < 1e-9 and abs(q - R) < 1e-9
-    Q, q, R, _ = ts.gibbs_soft_prior(1.0, *m, *m, beta=2 * beta, flip=p)
+    Q, q, R = _gibbs(soft, 1.0, spec, Teacher(flip=p, temperature=1 / (2 * beta))).x
     assert abs(q - R) > 0.05

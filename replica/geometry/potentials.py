@@ -99,7 +99,7 @@ class Potential:
         """PriorError unless the law lies in the domain: its support within the closure of
         (lo, hi) and no atom on an end (a continuous law may touch an end, e.g. a lognormal
         at 0 for the entropic potential: it has no mass there)."""
-        if getattr(prior, "groups", None):
+        if prior.grouped:
             raise PriorError(f"the {what} law must be a single prior, not groups")
         lo, hi = prior.support
         atoms = [float(v) for v in getattr(prior, "values", ())]

@@ -260,6 +260,12 @@ class Prior:
     parts: tuple = ()
     scale: object = 1  # the factor applied by `scaled`, kept for reporting
     empirical: bool = False  # atoms from measured weights (file:), a stand-in for a density
+    grouped = False  # one law for all weights (a GroupPrior has one per synapse group)
+
+    @property
+    def groups(self):
+        """((fraction, law), ...): one group holding every weight."""
+        return ((mp.mpf(1), self),)
 
     # -- structure
     @property

@@ -17,6 +17,7 @@ class GroupPrior:
 
     spec: str
     groups: tuple
+    grouped = True
 
     def __post_init__(self):
         if not self.groups:

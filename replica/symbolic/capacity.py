@@ -240,7 +240,7 @@ def q_to_1(gs_leading, t_map):
 def derive_capacity(spec: str) -> Derivation:
     """The RS free entropy and saddle-point equations of the capacity problem for `spec`."""
     p = parse_prior(spec)
-    if getattr(p, "groups", None):
+    if p.grouped:
         raise PriorError("symbolic derivation of group priors is not implemented; derive each group's prior")
     name = spec.split(":")[0]
     ge = energetic_term()

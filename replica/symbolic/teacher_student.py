@@ -65,7 +65,7 @@ def constrained_student(ps, pt):
 def derive_teacher_student(teacher: str, student: str, noise: bool = False) -> Derivation:
     pt, ps = parse_prior(teacher), parse_prior(student)
     for p_ in (pt, ps):
-        if getattr(p_, "groups", None):
+        if p_.grouped:
             raise PriorError("group priors are not supported in the symbolic teacher-student derivation")
     terms, notes = {}, []
     if student.split(":")[0] in ("gaussian", "spherical") and ps.parts and ps.parts[0].mean == 0:

@@ -1,0 +1,408 @@
+"""Weight constraints: the weight side of E1/E5, the entropic term G_S (THEORY.md E5, E8).
+
+A constraint turns the conjugate fields the channel produces into the student's order
+parameters.  With the effective field b = sqrt(qhat) z + Rhat w0 (z ~ N(0,1), w0 ~ P_T),
+
+    update(conj)        (qhat, Rhat) -> (q, R) = (E <w>^2, E <w> w0)            [E5]
+    entropic(x, conj)   G_S at the fixed point (the free entropy's weight side)   [E5]
+    nishimori_map(qh)   q' on the Nishimori line q = R, qhat = Rhat (matched students)
+    coupling(teacher)   the student's M(rho) for max-margin learning            [E8]
+
+One class per student kind: `Spherical`, `Sign`, `Distribution` (weights constrained to a
+law, by the entropic transport of E2), `Soft` (a soft prior; its norm Q is a third order
+parameter), `Bayes` (the teacher's own prior as a soft prior, on the Nishimori line).  The
+generic drivers in `solvers.fixed_point` never ask which kind they have.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from scipy import optimize, special
+
+from .gaussian import g_ratio, gauss_hermite
+from .rs_saddle import ConvergenceError, measures_of, posterior_of, solve_lagrange
+
+Z_NODES = 80
+
+
+class VersionSpaceEmpty(ArithmeticError):
+    """q -> 1 in Gibbs learning: the student family cannot fit the teacher's labels beyond
+    this alpha (zero temperature, noise-free): the version space is empty."""
+
+
+class TeacherNodes:
+    """The teacher's measure (w0_j, p0_j) on the product grid with the z nodes of E5."""
+
+    def __init__(self, w0, p0, n_z=Z_NODES):
+        self.w0, self.p0 = np.asarray(w0, float), np.asarray(p0, float)
+        self.z, zw = gauss_hermite(n_z)
+        self.weight = (zw[:, None] * self.p0[None, :]).ravel()
+        self.w0_grid = np.broadcast_to(self.w0, (len(self.z), len(self.w0))).ravel()
+
+    def field(self, qh, rh):
+        """b = sqrt(qhat) z + Rhat w0 on the grid."""
+        return (np.sqrt(qh) * self.z[:, None] + rh * self.w0[None, :]).ravel()
+
+    @classmethod
+    def of(cls, prior, n_nodes=64):
+        m = measures_of(prior, n_nodes)[0]
+        return cls(m.w, m.p)
+
+
+def _r_below_sqrt_q(q, R):
+    return min(R, np.sqrt(q) * (1 - 1e-12))
+
+
+class Constraint:
+    """The protocol.  Order parameters x = (q, R) unless `params` says otherwise."""
+
+    name = "constraint"
+    label = "student"
+    params = ("q", "R")
+    rules = ("max-margin", "gibbs")   # learning rules defined for this student; the first is the default
+    tol, maxiter = 1e-10, 2000
+    warn_unconverged = False   # a non-converged alpha gives a warned NaN row instead of an error
+    nishimori_unique = False   # one Nishimori fixed point: solve by bracketing, not branch scans
+
+    def start(self, teacher):
+        return (0.3, 0.3)
+
+    def overlaps(self, x):
+        """The normalised (q, R) the channel's G_E depends on."""
+        return x
+
+    def conjugates(self, x, alpha, channel):
+        """(conj, G_E): qhat = -2 alpha dG_E/dq, Rhat = alpha dG_E/dR (stationarity of E5 + alpha E6)."""
+        g, dq, dr = channel.gradient(*x)
+        return (-2 * alpha * dq, alpha * dr), g
+
+    def update(self, conj, teacher):
+        raise NotImplementedError
+
+    def entropic(self, x, conj, aux, teacher):
+        raise NotImplementedError
+
+    def damp(self, x, new, damping):
+        q = (1 - damping) * x[0] + damping * min(new[0], 1 - 1e-12)
+        return q, _r_below_sqrt_q(q, (1 - damping) * x[1] + damping * new[1])
+
+    def eps_g(self, x):
+        """Generalisation error against the clean teacher, arccos(R / sqrt(Q)) / pi (E7)."""
+        return float(np.arccos(x[-1]) / np.pi)
+
+    def coupling(self, w0, p0, teacher_prior):
+        raise ValueError(f"{self.name}: max-margin learning (E8) is not defined for this student")
+
+    def nishimori_map(self, qh):
+        raise ValueError(f"{self.name}: no Nishimori line")
+
+    def nishimori_entropic(self, q, qh):
+        raise ValueError(f"{self.name}: no Nishimori line")
+
+    def perfect_state(self):
+        """Free entropy of the q = R = 1 state, or None where it has zero weight (continuous)."""
+        return None
+
+    def nishimori_with(self, teacher_prior) -> bool:
+        """Whether noise-free zero-temperature Gibbs learning of this teacher lies on the
+        Nishimori line (the student samples the posterior)."""
+        return False
+
+    def gibbs_label(self, x) -> str:
+        return f"gibbs ({self.label})"
+
+    def branch_label(self, perfect: bool, others: int) -> str:
+        return self.label
+
+
+class Spherical(Constraint):
+    """Norm only (E5): G_S = log(1-q)/2 + (q - R^2)/(2(1-q)), eliminated as
+    qhat = (q - R^2)/(1-q)^2, Rhat = R/(1-q), i.e. q = (qhat + Rhat^2)(1-q)^2."""
+
+    name, label = "spherical", "spherical student"
+    tol, maxiter = 1e-11, 5000
+    nishimori_unique = True
+
+    def nishimori_with(self, teacher_prior):
+        return True    # G_S and G_E see the teacher only through E w0^2 = 1
+
+    def gibbs_label(self, x):
+        return "gibbs (spherical student, noisy channel / temperature)"
+
+    def branch_label(self, perfect, others):
+        return "gibbs (Nishimori line q = R)"
+
+    def update(self, conj, teacher):
+        qh, rh = conj
+        c = qh + rh * rh                      # q = c (1 - q)^2, root in (0, 1)
+        q = (2 * c + 1 - np.sqrt(4 * c + 1)) / (2 * c) if c > 0 else 0.0
+        return (q, rh * (1 - q)), None
+
+    def entropic(self, x, conj, aux, teacher):
+        q, R = x
+        return 0.5 * np.log(1 - q) + (q - R ** 2) / (2 * (1 - q))
+
+    def damp(self, x, new, damping):
+        q = (1 - damping) * x[0] + damping * new[0]
+        return q, _r_below_sqrt_q(q, (1 - damping) * x[1] + damping * new[1])
+
+    def coupling(self, w0, p0, teacher_prior):
+        from .teacher_student import SphericalStudent
+
+        return SphericalStudent(w0, p0)
+
+    def nishimori_map(self, qh):
+        return qh / (1 + qh)
+
+    def nishimori_entropic(self, q, qh):
+        return 0.5 * np.log(1 - q) + q / 2
+
+
+def truncated_moments(b, A):
+    """Mean and variance of w >= 0 with density ~ exp(-A w^2/2 + b w): a normal N(b/A, 1/A)
+    truncated to [0, oo); the inverse Mills ratio via g_ratio stays finite for any b."""
+    c = b / np.sqrt(A)
+    lam = g_ratio(-c)                    # phi(c) / Phi(c)
+    mean = (c + lam) / np.sqrt(A)
+    var = (1 - c * lam - lam * lam) / A
+    return mean, np.maximum(var, 0.0)
+
+
+class Sign(Constraint):
+    """w >= 0 with E w^2 = 1 (E5 with lambda = -a w^2/2 on the half-line):
+    Z(b) = int_0^oo exp(-A w^2/2 + b w) dw = sqrt(2 pi / A) e^{b^2/(2A)} Phi(b/sqrt(A)),
+    A = a + qhat fixed by the norm E <w^2> = 1.  Near q -> 1 the damped iteration slows
+    down critically: the driver then polishes with a Powell root in log(1 - q)."""
+
+    name, label = "sign", "sign-constrained student, norm fixed"
+    polish = True
+    warn_unconverged = True      # critical slowing down just before the version space closes
+    empty_label = "version space empty (q -> 1): the labels are not separable with w >= 0"
+
+    def start(self, teacher):
+        # the alpha -> 0 point: the half-normal student, q = (E|z|)^2 = 2/pi, R = sqrt(2/pi) E w0
+        # (a start at R > q could send qhat negative for a teacher with E w0 = 0)
+        q0 = 2 / np.pi
+        return q0, min(np.sqrt(q0) * float(teacher.p0 @ teacher.w0), 0.99 * np.sqrt(q0))
+
+    def conjugates(self, x, alpha, channel):
+        if x[0] > 1 - 1e-9:
+            raise VersionSpaceEmpty(self._empty(alpha))
+        conj, g = super().conjugates(x, alpha, channel)
+        if not (np.isfinite(conj[0]) and conj[0] > 0):
+            raise VersionSpaceEmpty(self._empty(alpha))
+        return conj, g
+
+    @staticmethod
+    def _empty(alpha):
+        return f"q -> 1 at alpha = {alpha:g}: no w >= 0 fits the teacher's labels"
+
+    def update(self, conj, teacher):
+        qh, rh = conj
+        b = teacher.field(qh, rh)
+
+        def norm_gap(log_a):
+            mean, var = truncated_moments(b, np.exp(log_a))
+            return teacher.weight @ (var + mean ** 2) - 1.0
+
+        hi = max(20.0, np.log(qh) + 20.0)      # A = a + qhat grows with qhat as q -> 1
+        try:
+            A = np.exp(optimize.brentq(norm_gap, -20.0, hi, xtol=1e-14))
+        except ValueError:
+            raise ConvergenceError(f"the norm condition E <w^2> = 1 has no root at qhat = {qh:.6g}") from None
+        mean, _ = truncated_moments(b, A)
+        return (teacher.weight @ mean ** 2, teacher.weight @ (mean * teacher.w0_grid)), (A, b)
+
+    def entropic(self, x, conj, aux, teacher):
+        (q, R), (qh, rh), (A, b) = x, conj, aux
+        log_z = 0.5 * np.log(2 * np.pi / A) + b * b / (2 * A) + special.log_ndtr(b / np.sqrt(A))
+        f0 = 0.5 + 0.5 * np.log(2 * np.pi) - np.log(2.0)  # alpha = 0: A = 1, half-normal
+        return (A - qh) / 2 + qh * q / 2 - rh * R + teacher.weight @ log_z - f0
+
+    def coupling(self, w0, p0, teacher_prior):
+        from .teacher_student import SignStudent
+
+        return SignStudent(w0, p0)
+
+
+class _OnNodes(Constraint):
+    """A constraint built on a prior's reference measure (nodes made on first use: building
+    the coupling of E8 alone does not need them)."""
+
+    def __init__(self, prior, n_nodes=64):
+        self.prior, self.n_nodes = prior, n_nodes
+
+    @functools.cached_property
+    def measure(self):
+        return measures_of(self.prior, self.n_nodes)[0]
+
+
+class Distribution(_OnNodes):
+    """Weights constrained to the law P_S (E5-E6 at finite q): the Lagrange function lambda
+    enforcing P_S solves the entropic transport of E2 with the field
+    sqrt(qhat) (z + Rhat w0 / sqrt(qhat)); then q = E <w>^2, R = E <w> w0.
+    `prior` is a (duck-typed) prior object; nodes: its reference measure (64 nodes)."""
+
+    name, label = "distribution", "distribution-constrained student"
+
+    def start(self, teacher):
+        return (0.05, 0.05)
+
+    def update(self, conj, teacher):
+        qh, rh = conj
+        m = self.measure
+        zeff = teacher.field(qh, rh) / np.sqrt(qh)
+        lam, _, _ = solve_lagrange(m, qh, zeff, teacher.weight)
+        logz, pi = posterior_of(m, lam, qh, zeff)
+        mean = pi @ m.w
+        return (teacher.weight @ mean ** 2, teacher.weight @ (mean * teacher.w0_grid)), (lam, logz)
+
+    def entropic(self, x, conj, aux, teacher):
+        (q, R), (qh, rh), (lam, logz) = x, conj, aux
+        return qh * q / 2 - rh * R - self.measure.p @ lam + teacher.weight @ logz + self._counting()
+
+    def _counting(self):
+        """Free entropies of a discrete law are per weight in the counting measure (the log
+        of the number of weight vectors: log 2 at alpha = 0 for Ising weights, 0 for the
+        perfect state), i.e. relative to P_S plus H(P_S); a continuous law's stay relative."""
+        return float(self.prior.shannon_entropy()) if self.prior.is_discrete else 0.0
+
+    def coupling(self, w0, p0, teacher_prior):
+        from .teacher_student import TransportStudent
+
+        return TransportStudent(w0, p0, self.prior.normalized().np_ppf, teacher_prior)
+
+    def nishimori_with(self, teacher_prior):
+        """A teacher drawn from the student's own law: the hard constraint is then solved by
+        lambda = 0 (the posterior's marginal is the prior, Nishimori) and Gibbs learning
+        samples the posterior, on the line q = R.  Compared on the reference nodes."""
+        t, m = measures_of(teacher_prior, self.n_nodes)[0], self.measure
+        return len(t.w) == len(m.w) and np.allclose(t.w, m.w, rtol=1e-12, atol=0) \
+            and np.allclose(t.p, m.p, rtol=1e-12, atol=0)
+
+    def branch_label(self, perfect, others):
+        if not self.prior.is_discrete:
+            return self.gibbs_label(None)
+        if perfect:
+            return "perfect generalization (q = R = 1)" + ("; poor branch metastable" if others else "")
+        return "poor generalization (Nishimori q = R); perfect state metastable"
+
+    def nishimori_map(self, qh):
+        return posterior_mean_overlaps(qh, self.measure.w, self.measure.p)[0]
+
+    def nishimori_entropic(self, q, qh):
+        m = self.measure
+        return _nishimori_log_z(q, qh, m.w, m.p) + self._counting()
+
+    def perfect_state(self):
+        return 0.0 if self.prior.is_discrete else None
+
+
+class Soft(_OnNodes):
+    """A soft prior P_S on the student's weights (THEORY.md E1, soft form): the norm Q is an
+    order parameter with conjugate Qhat,
+        G_S = Qhat Q/2 + qhat q/2 - Rhat R + E log sum_j ps_j e^{-(Qhat+qhat) w_j^2/2 + b w_j},
+    and G_E depends on the normalised overlaps q/Q, R/sqrt(Q) (chain rule in `conjugates`)."""
+
+    name, label = "soft", "soft prior"
+    params = ("Q", "q", "R")
+    rules = ("gibbs",)
+    maxiter = 5000
+
+    def start(self, teacher):
+        return (1.0, 0.3, 0.3)
+
+    def overlaps(self, x):
+        Q, q, R = x
+        return q / Q, R / np.sqrt(Q)
+
+    def conjugates(self, x, alpha, channel):
+        Q, q, R = x
+        g, dq, dr = channel.gradient(*self.overlaps(x))
+        dQ = -q / Q ** 2 * dq - R / (2 * Q ** 1.5) * dr
+        return (-2 * alpha * dQ, -2 * alpha * dq / Q, alpha * dr / np.sqrt(Q)), g
+
+    def update(self, conj, teacher):
+        Qh, qh, Rh = conj
+        b, w = teacher.field(qh, Rh), self.measure.w
+        logits = self.measure.logp[None, :] - (Qh + qh) * w[None, :] ** 2 / 2 + b[:, None] * w[None, :]
+        logz = special.logsumexp(logits, axis=1)
+        post = np.exp(logits - logz[:, None])
+        mean, second = post @ w, post @ w ** 2
+        wt = teacher.weight
+        return (wt @ second, wt @ mean ** 2, wt @ (mean * teacher.w0_grid)), logz
+
+    def entropic(self, x, conj, logz, teacher):
+        (Q, q, R), (Qh, qh, Rh) = x, conj
+        return Qh * Q / 2 + qh * q / 2 - Rh * R + teacher.weight @ logz
+
+    def damp(self, x, new, damping):
+        Q = (1 - damping) * x[0] + damping * new[0]
+        q = min((1 - damping) * x[1] + damping * new[1], Q * (1 - 1e-12))
+        return Q, q, _r_below_sqrt_q(q, (1 - damping) * x[2] + damping * new[2])
+
+    def eps_g(self, x):
+        Q, _, R = x
+        return float(np.arccos(R / np.sqrt(Q)) / np.pi)
+
+    def gibbs_label(self, x):
+        return f"gibbs (soft prior {self.prior.spec}, student norm Q = {x[0]:.6f})"
+
+
+class Bayes(_OnNodes):
+    """The teacher's prior as the student's soft prior: Gibbs learning samples the posterior,
+    the Nishimori line qhat = Rhat, q = R holds, and the posterior-mean student has
+    eps_g = arccos(sqrt(q)) / pi (THEORY.md sec. 3).  Nodes: 48 per continuous part."""
+
+    name, label = "bayes", "Bayes-optimal (posterior mean), Nishimori q = R"
+    rules = ("bayes-optimal",)
+
+    def __init__(self, prior, n_nodes=48):
+        super().__init__(prior, n_nodes)
+
+    def nishimori_map(self, qh):
+        return posterior_mean_overlaps(qh, self.measure.w, self.measure.p)[0]
+
+    def nishimori_entropic(self, q, qh):
+        return _nishimori_log_z(q, qh, self.measure.w, self.measure.p)
+
+    def perfect_state(self):
+        return -float(self.prior.shannon_entropy()) if self.prior.is_discrete else None
+
+    def eps_g(self, x):
+        return float(np.arccos(np.sqrt(x[0])) / np.pi)
+
+    def nishimori_with(self, teacher_prior):
+        return True
+
+    def branch_label(self, perfect, others):
+        return self.label + (f"; {others} other stable branch(es), lower free entropy" if others else "")
+
+
+def _posterior_logits(qh, w, p):
+    """log p_j - qhat w_j^2/2 + y w_j for y = sqrt(qhat) z + qhat w0 on (z, w0 = w_i, w_j).
+    200 z nodes: the posterior mean saturates as q -> 1 (tanh for Ising weights), where
+    100 nodes leave 1.5e-8 at q = 0.9 (200: 1e-12)."""
+    z, zw = gauss_hermite(200)
+    logits = (np.log(p) - qh * w ** 2 / 2)[None, None, :] \
+        + ((np.sqrt(qh) * z)[:, None, None] + qh * w[None, :, None]) * w[None, None, :]
+    return logits, zw[:, None] * p[None, :]
+
+
+def posterior_mean_overlaps(qh, w, p):
+    """(R, q) = (E <w> w0, E <w>^2) for the channel y = sqrt(qhat) z + qhat w0 and prior
+    nodes (w, p): they agree on the Nishimori line."""
+    logits, weight = _posterior_logits(qh, w, p)
+    logits = logits - logits.max(axis=2, keepdims=True)
+    post = np.exp(logits)
+    post /= post.sum(axis=2, keepdims=True)
+    mean = post @ w
+    return float(np.sum(weight * mean * w[None, :])), float(np.sum(weight * mean ** 2))
+
+
+def _nishimori_log_z(q, qh, w, p):
+    """-qhat q/2 + E log sum_j p_j e^{-qhat w_j^2/2 + y w_j}: G_S on the Nishimori line,
+    relative to the prior."""
+    logits, weight = _posterior_logits(qh, w, p)
+    return -qh * q / 2 + float(np.sum(weight * special.logsumexp(logits, axis=2)))

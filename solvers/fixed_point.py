@@ -1,0 +1,172 @@
+"""Drivers written once against the Constraint and Channel protocols (THEORY.md E5-E6).
+
+`gibbs_point`: the damped fixed point of E5 + alpha E6,
+    conj = conjugates of the channel's G_E at x,   x' = constraint.update(conj),
+with an optional Powell polish in log(1 - q) where the damped map slows down critically
+(the version space closing, q -> 1).
+`nishimori_branches`: on the Nishimori line (matched prior, noise-free, zero temperature)
+the equations reduce to q = map(qhat(q)); every fixed point, stable or not, with its free
+entropy, so the caller compares branches (first-order transitions).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy import optimize
+
+from .rs_saddle import ConvergenceError
+
+Q_SCAN = np.linspace(1e-4, 0.995, 400)
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedPoint:
+    """x: the constraint's order parameters (its `params`); conj: their conjugates."""
+
+    alpha: float
+    x: tuple
+    conj: tuple
+    free_entropy: float
+    method: str
+
+
+def _step(constraint, channel, alpha, teacher, x):
+    conj, _ = constraint.conjugates(x, alpha, channel)
+    new, aux = constraint.update(conj, teacher)
+    return new, conj, aux
+
+
+def _finish(constraint, channel, alpha, teacher, x, conj, aux, method):
+    g = channel.G_E(*constraint.overlaps(x))
+    f = constraint.entropic(x, conj, aux, teacher) + alpha * g
+    return FixedPoint(alpha, tuple(float(v) for v in x), tuple(float(c) for c in conj), float(f), method)
+
+
+def gibbs_point(constraint, channel, alpha, teacher, start=None, damping=0.5, tol=None, maxiter=None):
+    """The Gibbs saddle point at load alpha (E5-E6): damped iteration from `start` (default:
+    the constraint's), then, if the constraint asks for it, a hybrid-Powell root of the same
+    map in (log(1 - q), R).  ConvergenceError if neither converges."""
+    tol = constraint.tol if tol is None else tol
+    maxiter = constraint.maxiter if maxiter is None else maxiter
+    x = tuple(start if start is not None else constraint.start(teacher))
+    for _ in range(maxiter):
+        new, conj, aux = _step(constraint, channel, alpha, teacher, x)
+        if max(abs(a - b) for a, b in zip(new, x)) < tol:
+            return _finish(constraint, channel, alpha, teacher, new, conj, aux, "damped fixed point")
+        x = constraint.damp(x, new, damping)
+    if getattr(constraint, "polish", False):
+        point = _powell(constraint, channel, alpha, teacher, x)
+        if point is not None:
+            return point
+    shown = ", ".join(f"{n}={v:.6g}" for n, v in zip(constraint.params, x))
+    raise ConvergenceError(f"{constraint.label}: Gibbs fixed point not converged at alpha={alpha} ({shown})")
+
+
+def _powell(constraint, channel, alpha, teacher, x):
+    """The fixed point in u = log(1 - q) (keeps q < 1) and R, by scipy's hybrid Powell."""
+    iq = constraint.params.index("q")
+
+    def to_x(u):
+        return tuple(1 - np.exp(v) if i == iq else v for i, v in enumerate(u))
+
+    def residual(u):
+        xx = to_x(u)
+        return np.array(_step(constraint, channel, alpha, teacher, xx)[0]) - np.array(xx)
+
+    u0 = [np.log(1 - v) if i == iq else v for i, v in enumerate(x)]
+    sol = optimize.root(residual, u0, method="hybr", tol=1e-13)
+    if not sol.success:
+        return None
+    xx = to_x(sol.x)
+    new, conj, aux = _step(constraint, channel, alpha, teacher, xx)
+    if max(abs(a - b) for a, b in zip(new, xx)) < 1e-9:
+        return _finish(constraint, channel, alpha, teacher, new, conj, aux, "hybrid Powell root")
+    return None
+
+
+def gibbs_curve(constraint, channel, alphas, teacher, on_error=None):
+    """gibbs_point along alpha, solved in increasing order, each from the previous solution;
+    results come back in the order given.  `on_error(alpha, exc)` may turn an
+    ArithmeticError into a result (else it propagates)."""
+    out, start = {}, None
+    for a in sorted(alphas):
+        try:
+            point = gibbs_point(constraint, channel, a, teacher, start=start)
+        except ArithmeticError as exc:
+            if on_error is None:
+                raise
+            out[a] = on_error(a, exc)
+            continue
+        start = point.x
+        out[a] = point
+    return [out[a] for a in alphas]
+
+
+def nishimori_branches(constraint, channel, alpha, scan=Q_SCAN):
+    """Fixed points of q = map(qhat(q)) on the Nishimori line below q = 1, each as
+    (q, qhat, f, stable); stable where map(q) - q goes from + to -.  A constraint with one
+    fixed point (`nishimori_unique`) is solved by bracketing on (0, 1) instead."""
+    def gap(q):
+        return _nishimori_gap(constraint, channel, q, alpha)
+
+    def branch(q, stable):
+        qh = channel.nishimori_qhat(q, alpha)
+        f = constraint.nishimori_entropic(q, qh) + alpha * channel.nishimori_G_E(q)
+        return float(q), float(qh), float(f), stable
+
+    if constraint.nishimori_unique:
+        return [branch(optimize.brentq(gap, 1e-14, 1 - 1e-14, xtol=1e-15, rtol=1e-15), True)]
+    gaps = np.array([gap(q) for q in scan])
+    out = []
+    for i in np.flatnonzero(np.sign(gaps[:-1]) != np.sign(gaps[1:])):
+        q = optimize.brentq(gap, scan[i], scan[i + 1], xtol=1e-14)
+        out.append(branch(q, bool(gaps[i] > 0)))
+    return out
+
+
+def _nishimori_gap(constraint, channel, q, alpha):
+    return constraint.nishimori_map(channel.nishimori_qhat(q, alpha)) - q
+
+
+def _dip(constraint, channel, alpha, scan=Q_SCAN):
+    """min over q of map(q) - q in the dip before the approach to q = 1: < 0 while a poor
+    branch exists (a stable and an unstable fixed point), > 0 beyond its spinodal."""
+    gaps = np.array([_nishimori_gap(constraint, channel, q, alpha) for q in scan])
+    i = int(np.argmin(gaps[:-20]))
+    res = optimize.minimize_scalar(lambda q: _nishimori_gap(constraint, channel, q, alpha),
+                                   bounds=(scan[max(i - 1, 0)], scan[i + 1]), method="bounded",
+                                   options={"xatol": 1e-12})
+    return res.fun
+
+
+def _poor_branch_f(constraint, channel, alpha):
+    stable = [b for b in nishimori_branches(constraint, channel, alpha) if b[3]]
+    return stable[0][2] if stable else None
+
+
+def nishimori_transitions(constraint, channel, alphas=np.arange(0.25, 6.01, 0.25)):
+    """(first-order alpha, spinodal alpha) for a Nishimori constraint with a perfect state
+    (a discrete law): the spinodal where the poor branch ends (its dip touches zero), the
+    first-order transition where its free entropy crosses the perfect state's.  None when
+    no spinodal is bracketed on the `alphas` grid."""
+    perfect = constraint.perfect_state()
+    dips = [_dip(constraint, channel, a) for a in alphas]
+    up = [i for i in range(len(alphas) - 1) if dips[i] < 0 < dips[i + 1]]
+    if perfect is None or not up:
+        return None
+    lo, hi = alphas[up[0]], alphas[up[0] + 1]
+    spinodal = optimize.brentq(lambda a: _dip(constraint, channel, a), lo, hi, xtol=1e-12)
+
+    def excess(a):
+        f = _poor_branch_f(constraint, channel, a)
+        return -np.inf if f is None else f - perfect
+
+    # bracket below the spinodal: right at it the crossing is tangent and the scan can miss it
+    grid = [a for a in alphas if a < spinodal - 0.02] + [spinodal - 0.02]
+    signs = [excess(a) for a in grid]
+    cross = [i for i in range(len(grid) - 1) if signs[i] > 0 >= signs[i + 1]]
+    if not cross:
+        return None
+    i = cross[-1]
+    return optimize.brentq(excess, grid[i], grid[i + 1], xtol=1e-12), spinodal
