@@ -7,6 +7,7 @@ asks a channel for the same few things, so a new noise model is one class:
     G_E(q, R)          the energetic term (E6; for a margin channel E1, R unused)
     gradient(q, R)     (G_E, dG_E/dq, dG_E/dR)
     E(R, kappa)        the q -> 1 limit of max-margin learning (E8)
+    q_to_1(R)          c(R) in G_E ~ -c / (2 (1 - q)) as q -> 1: I(kappa) (E3), E(R, 0) (E8)
     nishimori_qhat     the conjugate on the Nishimori line q = R (E6 at R = q), where defined
 
 `Margin(kappa)` is the capacity channel; `Teacher(noise, flip, temperature)` the
@@ -42,8 +43,21 @@ class Channel:
         dr = (self.G_E(q, R + h) - self.G_E(q, R - h)) / (2 * h)
         return g, dq, dr
 
+    def q_to_1(self, R=None):
+        """c(R) with G_E(q, R) ~ -c(R) / (2 (1 - q)) as q -> 1 (E3, E8)."""
+        raise NotImplementedError
+
     def describe(self) -> str:
         return self.name
+
+
+CHANNELS: dict = {}
+
+
+def register_channel(name, cls, help):
+    """One line per output channel: `replica.channel(name, **params)` builds `cls(**params)`."""
+    CHANNELS[name] = (cls, help)
+    return cls
 
 
 class Margin(Channel):
@@ -67,6 +81,9 @@ class Margin(Channel):
         from .capacity import gardner_I
 
         return gardner_I(self.kappa)
+
+    def q_to_1(self, R=None):
+        return float(self.I())
 
     def describe(self):
         return f"margin kappa = {self.kappa}"
@@ -104,6 +121,12 @@ class Teacher(Channel):
 
         return e_term(R, kappa, self.noise, self.flip)
 
+    def q_to_1(self, R):
+        """E(R, 0) of E8: the student's field concentrates as q -> 1 at zero temperature."""
+        if np.isfinite(self.beta):
+            raise ValueError("at a finite temperature G_E stays finite as q -> 1")
+        return self.E(R, 0.0)
+
     def nishimori_qhat(self, q, alpha):
         """qhat = alpha sqrt(2/pi) E_t g(-sqrt(q) t) / sqrt(1 - q), g = phi / H (E6 at R = q,
         noise-free; Gibbs learning is then posterior sampling)."""
@@ -136,3 +159,10 @@ class LabelFlip(Teacher):
 
     def __init__(self, flip, temperature=0.0):
         super().__init__(0.0, flip, temperature)
+
+
+register_channel("margin", Margin, "capacity: stability above kappa (E1); param kappa=0")
+register_channel("teacher", Teacher, "teacher labels, Gaussian noise sigma, flips p, Gibbs temperature (E6); "
+                 "params noise=0, flip=0, temperature=0")
+register_channel("label-flip", LabelFlip, "teacher labels flipped with probability p (E6 at sigma = 0); "
+                 "params flip, temperature=0")
