@@ -3,10 +3,19 @@
     import replica
     replica.capacity("lognormal:sigma=1", kappa=0, dps=30).alpha_c
     replica.curve("binary", kappa=0, alphas=[0.2, 0.5, 0.8])
+    replica.teacher_student("binary", "spherical", "gibbs", alphas=[1.0, 2.0])
+
+Verbs: capacity, curve, curve_mp, teacher_student, phase_diagram, table, derive, check;
+ingredients: law (1-D weight laws), constraint (the weight side of E1/E5), channel (the
+output side); results: Result (lossless to_dict / from_dict).  Conventions: THEORY.md sec. 1.
 """
+from .api import channel, check, constraint, derive, law, phase_diagram, table
 from .capacity import CapacityResult, CurvePoint, capacity, curve, curve_mp
 from .priors import PriorError, prior
+from .results import Result
 from .teacher_student import TSPoint, teacher_student
 
-__all__ = ["teacher_student", "TSPoint", "capacity", "curve", "curve_mp", "prior", "PriorError", "CapacityResult", "CurvePoint"]
+__all__ = ["capacity", "curve", "curve_mp", "teacher_student", "phase_diagram", "table", "derive", "check",
+           "law", "constraint", "channel", "prior", "Result", "PriorError", "CapacityResult", "CurvePoint",
+           "TSPoint"]
 __version__ = "0.1.0"

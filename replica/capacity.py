@@ -18,6 +18,7 @@ from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 
 from .errors import Refused
 from .priors import PriorError, prior as parse_prior
+from .results import Result
 
 
 def _as_prior(p, dps=15):
@@ -115,10 +116,44 @@ class CapacityResult:
             "conventions": "E_P w^2 = 1, x ~ N(0,1), margin kappa, alpha = P/N",
         }
 
+    def result(self) -> Result:
+        """The lossless `Result` (mp values at full precision, tagged)."""
+        names = ("alpha_c", "alpha_rs", "alpha_entropy_zero", "alpha_at", "w2_distance", "ez_transport")
+        return Result("capacity", {"prior": self.prior, "kappa": self.kappa}, {n: getattr(self, n) for n in names},
+                      {"alpha_c": self.error_estimate, "w2_distance": self.w2_error}, self.method, self.dps)
+
 
 def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
-    """Capacity at margin(s) kappa.  `kappa` a number returns one CapacityResult, a list
-    returns a list (the prior's transport integrals are shared across the sweep)."""
+    """Storage capacity alpha_c of a perceptron with weights drawn from `prior` (THEORY.md E3, E4).
+
+    Parameters
+    ----------
+    prior : str or Prior
+        A prior spec (``replica priors`` lists the grammar) or a law object; weights are
+        rescaled to E w^2 = 1.
+    kappa : float or sequence of float
+        Margin(s) >= 0; a sequence shares the prior's transport integrals across the sweep.
+    dps : int
+        Decimal digits of the mp computation (5-1000); the result carries an error estimate
+        from a rerun at dps + 10.
+    entropy : bool
+        For discrete priors also the zero-entropy point (E4), which bounds alpha_c.
+
+    Returns
+    -------
+    CapacityResult or list of CapacityResult
+        ``alpha_c``, ``alpha_rs`` (q -> 1 limit, E3), ``alpha_entropy_zero`` (E4),
+        ``w2_distance`` to N(0,1), ``error_estimate`` (absolute, on alpha_c), ``method``.
+
+    Examples
+    --------
+    >>> import replica
+    >>> r = replica.capacity("gaussian", kappa=0, dps=20)      # Gardner: alpha_c = 2
+    >>> r.alpha_c
+    mpf('2.0')
+    >>> print(replica.capacity("lognormal:sigma=1", dps=15).alpha_c)
+    0.735758882342885
+    """
     single = not isinstance(kappa, (list, tuple, np.ndarray))
     kappas = [kappa] if single else list(kappa)
     for k in kappas:
@@ -243,6 +278,12 @@ class CurvePoint:
             d.pop("lagrange")
         return d
 
+    def result(self, prior: str, kappa) -> Result:
+        d = self.to_dict()
+        status, qerr = d.pop("status"), d.pop("q_error")
+        return Result("curve", {"prior": prior, "kappa": kappa, "alpha": d.pop("alpha")}, d, {"q": qerr},
+                      f"E1-E2 float64 on Gauss-Hermite-pushed nodes ({status})", None, status == "ok")
+
 
 MAX_CURVE_NODES = 256    # finest discretisation tried near alpha_rs (and its check at twice that)
 RESOLVE = 3              # nodes until the discretised alpha_rs lies within (alpha_rs - alpha) / RESOLVE of E3's
@@ -250,6 +291,11 @@ RESOLVE = 3              # nodes until the discretised alpha_rs lies within (alp
 
 def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None):
     """q(alpha), qh and the free entropy along alpha (E1-E2), float64 (fast path).
+
+    >>> import replica
+    >>> p, = replica.curve("gaussian", kappa=0, alphas=[1.0])
+    >>> round(p.q, 10), p.status
+    (0.5853118518, 'ok')
 
     Continuous parts are discretised by n Gauss-Hermite-pushed nodes.  The discretised
     prior has its own alpha_rs, below E3's by about 0.8/n relative, and its q is wrong
@@ -338,6 +384,12 @@ class CurvePointMP:
         return {"alpha": f(self.alpha), "q": f(self.q), "qh": f(self.qh), "entropy": f(self.entropy),
                 "q_error": mp.nstr(self.q_error, 3), "entropy_error": mp.nstr(self.entropy_error, 3),
                 "dps": self.dps}
+
+    def result(self, prior: str, kappa) -> Result:
+        return Result("curve", {"prior": prior, "kappa": kappa, "alpha": self.alpha},
+                      {"q": self.q, "qh": self.qh, "entropy": self.entropy},
+                      {"q": self.q_error, "entropy": self.entropy_error},
+                      "E1, E2, E4 by mp.quad; secant on log qh; error from a rerun at dps+10", self.dps)
 
 
 def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):

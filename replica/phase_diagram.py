@@ -37,7 +37,7 @@ from .errors import Interrupted, UserError
 from .files import read_text
 from .priors import PriorError, prior as parse_prior
 from .records import RecordFile, task_key
-from .teacher_student import STUDENTS
+from .teacher_student import DEFAULT_STUDENT, STUDENTS
 
 E3_QUANTITIES = ("alpha_c", "alpha_rs", "w2")
 RS_QUANTITIES = ("q", "free_entropy", "entropy", "at_eigenvalue")
@@ -116,7 +116,7 @@ class Problem:
     quantity: str
     prior: str | None = None
     teacher: str | None = None
-    student: str = "spherical"
+    student: str = DEFAULT_STUDENT
     rule: str = "max-margin"
     family: str | None = None       # optimal_parameter
     alpha: float | None = None

@@ -19,6 +19,7 @@ from solvers.channels import Teacher
 from solvers.rs_saddle import measures_of
 
 from .priors import PriorError, prior as parse_prior
+from .results import Result
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +35,13 @@ class TSPoint:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    def result(self, inputs: dict | None = None) -> Result:
+        """The `Result`; `inputs`: the problem (teacher, student, rule, noise, ...)."""
+        d = self.to_dict()
+        err, branch = d.pop("eps_error"), d.pop("branch")
+        return Result("teacher-student", dict(inputs or {}, alpha=d.pop("alpha")), d, {"eps_g": err},
+                      branch, None, bool(math.isfinite(self.R)))
 
 
 # ---------------------------------------------------------------- the student registry
@@ -60,6 +68,7 @@ def register_student(name, cls, help, build=None, refuse=(), plain_only=None, pr
     a prior spec); `build(spec, teacher prior)` makes the constraint (default: cls())."""
     kind = StudentKind(build or (lambda spec, pt: cls()), cls.rules, help, tuple(refuse), plain_only)
     (PREFIXED if prefix else STUDENTS)[name] = kind
+    return name
 
 
 def _student_prior(spec):
@@ -69,7 +78,7 @@ def _student_prior(spec):
     return p
 
 
-register_student("spherical", C.Spherical, "norm only (E w^2 = 1)")
+DEFAULT_STUDENT = register_student("spherical", C.Spherical, "norm only (E w^2 = 1)")
 register_student("sign", C.Sign, "w >= 0, norm fixed")
 register_student(
     "bayes", C.Bayes, "the teacher's prior as a soft prior: the posterior mean", build=lambda spec, pt: C.Bayes(pt),
@@ -197,24 +206,55 @@ def _gibbs(con, channel, pt, alphas):
             for p in pts]
 
 
-def _channel(noise, flip, temperature):
+def check_channel(noise, flip, temperature):
+    """PriorError for output-noise parameters outside their range (E6 note)."""
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise PriorError(f"temperature must be >= 0, got {temperature}")
     if not (math.isfinite(noise) and noise >= 0):
         raise PriorError(f"noise sigma must be >= 0, got {noise}")
     if not (0 <= flip < 0.5):
         raise PriorError(f"flip probability must be in [0, 0.5), got {flip}")
-    return Teacher(noise, flip, temperature)
 
 
-def teacher_student(teacher, student="spherical", rule=None, alphas=(1.0,), noise=0.0, flip=0.0,
+def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), noise=0.0, flip=0.0,
                     temperature=0.0):
-    """R, q, eps_g (and margin or free entropy) along alpha for one teacher/student pair.
-    `noise`: Gaussian output noise sigma; `flip`: label-flip probability; `temperature`:
-    Gibbs learning at 1/beta (E6 note; 0 = version space).  eps_g is always against the
-    clean teacher (E7)."""
-    if not (math.isfinite(temperature) and temperature >= 0):
-        raise PriorError(f"temperature must be >= 0, got {temperature}")
+    """Generalization of a student learning a teacher's labels, along alpha (THEORY.md E5-E8).
+
+    Parameters
+    ----------
+    teacher : str
+        The teacher's weight prior spec (rescaled to E w0^2 = 1).
+    student : str
+        ``spherical``, ``sign``, ``bayes``, ``soft:SPEC`` or a prior spec (weights constrained
+        to that distribution); see `check_combination` for which rules each admits.
+    rule : {None, "max-margin", "gibbs"}
+        Max-margin learning (E8, q -> 1) or Gibbs learning of the version space (E5-E6);
+        None: the student's default.
+    alphas : sequence of float
+        Loads alpha = P/N > 0.
+    noise, flip, temperature : float
+        Gaussian output noise sigma, label-flip probability, Gibbs temperature 1/beta (E6 note).
+
+    Returns
+    -------
+    list of TSPoint
+        R, q, eps_g = arccos(R)/pi against the clean teacher (E7), the margin (max-margin) or
+        the free entropy (Gibbs), the branch, and the eps_g error estimate.
+
+    Examples
+    --------
+    >>> import replica
+    >>> p, = replica.teacher_student("gaussian", "spherical", "gibbs", [1.0])
+    >>> round(p.R, 8), round(p.eps_g, 8), p.branch          # the Nishimori line q = R
+    (0.48626364, 0.33835947, 'gibbs (Nishimori line q = R)')
+    >>> p, = replica.teacher_student("gaussian", "spherical", "max-margin", [1.0])
+    >>> round(p.eps_g, 6), round(p.kappa, 6)
+    (0.265713, 0.78655)
+    """
+    check_channel(0.0, 0.0, temperature)
     rule = check_combination(student, rule, noise, flip, temperature)
-    channel = _channel(noise, flip, temperature)
+    check_channel(noise, flip, temperature)
+    channel = Teacher(noise, flip, temperature)
     alphas = [float(a) for a in alphas]
     if any(not math.isfinite(a) or a <= 0 for a in alphas):
         raise PriorError("alpha values must be finite and > 0")
