@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 
+import mpmath as mp
 import numpy as np
 from scipy import optimize, special
 
@@ -91,6 +92,11 @@ class Constraint:
         """Generalisation error against the clean teacher, arccos(R / sqrt(Q)) / pi (E7)."""
         return float(np.arccos(x[-1]) / np.pi)
 
+    def rho(self):
+        """(rho, error) of E3 at the current mp precision: rho = E z T / sqrt(E T^2), T the
+        optimal transport N(0,1) -> the weight law, so alpha_c = rho^2 / I(kappa)."""
+        raise ValueError(f"{self.name}: no q -> 1 capacity limit (E3) for this constraint")
+
     def coupling(self, w0, p0, teacher_prior):
         raise ValueError(f"{self.name}: max-margin learning (E8) is not defined for this student")
 
@@ -146,6 +152,9 @@ class Spherical(Constraint):
     def damp(self, x, new, damping):
         q = (1 - damping) * x[0] + damping * new[0]
         return q, _r_below_sqrt_q(q, (1 - damping) * x[1] + damping * new[1])
+
+    def rho(self):
+        return mp.mpf(1), mp.mpf(0)          # T(z) = z: Gardner's alpha_c = 1 / I(kappa)
 
     def coupling(self, w0, p0, teacher_prior):
         from .teacher_student import SphericalStudent
@@ -220,6 +229,10 @@ class Sign(Constraint):
         f0 = 0.5 + 0.5 * np.log(2 * np.pi) - np.log(2.0)  # alpha = 0: A = 1, half-normal
         return (A - qh) / 2 + qh * q / 2 - rh * R + teacher.weight @ log_z - f0
 
+    def rho(self):
+        """The best law with w >= 0 is rectified (half zeros): T = sqrt(2) max(z, 0), rho = 1/sqrt(2)."""
+        return 1 / mp.sqrt(2), mp.mpf(0)
+
     def coupling(self, w0, p0, teacher_prior):
         from .teacher_student import SignStudent
 
@@ -267,6 +280,17 @@ class Distribution(_OnNodes):
         of the number of weight vectors: log 2 at alpha = 0 for Ising weights, 0 for the
         perfect state), i.e. relative to P_S plus H(P_S); a continuous law's stay relative."""
         return float(self.prior.shannon_entropy()) if self.prior.is_discrete else 0.0
+
+    def rho(self):
+        """E3's transport factor of the law, error from a rerun 10 digits longer plus the
+        quadrature's own estimate (solvers.capacity.transport_factors)."""
+        from .capacity import transport_factors
+
+        unit = self.prior.normalized()
+        fac = transport_factors(unit)
+        with mp.workdps(mp.mp.dps + 10):
+            hi = transport_factors(unit)
+        return fac.rho, abs(fac.rho - hi.rho) + fac.quad_error
 
     def coupling(self, w0, p0, teacher_prior):
         from .teacher_student import TransportStudent

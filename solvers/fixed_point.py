@@ -170,3 +170,15 @@ def nishimori_transitions(constraint, channel, alphas=np.arange(0.25, 6.01, 0.25
         return None
     i = cross[-1]
     return optimize.brentq(excess, grid[i], grid[i + 1], xtol=1e-12), spinodal
+
+
+def capacity_limit(constraint, channel, dps=30):
+    """alpha_rs = rho^2 / c of the q -> 1 limit (E3): the constraint's transport factor rho
+    over the channel's coefficient c = I(kappa) in G_E ~ -c / (2 (1 - q)); mp at dps digits.
+    Returns (alpha, error) with the error propagated from rho's (I is exact to dps)."""
+    import mpmath as mp
+
+    with mp.workdps(dps + 5):
+        rho, err = constraint.rho()
+        c = channel.I() if hasattr(channel, "I") else mp.mpf(channel.q_to_1())
+        return rho ** 2 / c, 2 * rho * err / c + mp.mpf(10) ** (-dps) * rho ** 2 / c

@@ -165,3 +165,33 @@ def test_margin_channel_at_zero_load_end():
     for k in (0.0, 0.7):
         from solvers.gaussian import H as Hf
         assert Margin(k).G_E(1e-10) == pytest.approx(float(np.log(Hf(k))), abs=1e-6)
+
+
+# ---------------------------------------------------------------- the q -> 1 driver (E3)
+@pytest.mark.parametrize("student, spec", [("spherical", "gaussian"), ("sign", "rectified"),
+                                           ("lognormal:sigma=1", "lognormal:sigma=1"), ("ternary", None)])
+@pytest.mark.parametrize("kappa", [0, 0.5])
+def test_capacity_limit_driver_matches_capacity(student, spec, kappa):
+    """One driver, rho^2 / I(kappa) from the constraint and the channel, gives the capacity
+    API's alpha_rs: spherical = Gardner, sign = the rectified law's (E3)."""
+    import replica
+    from solvers.fixed_point import capacity_limit
+
+    a, err = capacity_limit(constraint(student), Margin(kappa), dps=25)
+    r = replica.capacity(spec or student, kappa, dps=25, entropy=False)
+    assert abs(a - r.alpha_rs) <= err + r.error_estimate and err < 1e-20
+
+
+def test_capacity_limit_of_synapse_groups():
+    """E/I groups (E3 summed over groups): the Distribution constraint of a group prior
+    gives the capacity API's alpha_rs; the closed form 1.28/e at sigma = 1, fE = 0.8."""
+    import mpmath as mp
+
+    import replica
+    from solvers.fixed_point import capacity_limit
+
+    with mp.workdps(40):
+        p = prior("ei:fE=0.8,sigmaE=1,sigmaI=1")
+    a, err = capacity_limit(C.Distribution(p), Margin(0), dps=25)
+    with mp.workdps(30):
+        assert abs(a - mp.mpf("1.28") / mp.e) <= err and err < 1e-20
