@@ -9,6 +9,7 @@ Verbs: capacity, curve, curve_mp, teacher_student, phase_diagram, table, derive,
 ingredients: law (1-D weight laws), constraint (the weight side of E1/E5), channel (the
 output side); results: Result (lossless to_dict / from_dict).  Conventions: THEORY.md sec. 1.
 """
+from . import phase_diagram as _phase_diagram_module  # loaded first: the verb below must win the name
 from .api import channel, check, constraint, derive, law, phase_diagram, table
 from .capacity import CapacityResult, CurvePoint, capacity, curve, curve_mp
 from .priors import PriorError, prior

@@ -310,61 +310,72 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None)
     alphas = [float(a) for a in alphas]
     if any(not math.isfinite(a) or a < 0 for a in alphas):
         raise PriorError("alpha values must be finite and >= 0")
-    discrete = p.is_discrete
-    shannon = float(p.shannon_entropy()) if discrete and not p.empirical else None
-    levels = {}   # n -> (measures, discretised alpha_rs, last qh for continuation)
-
-    def level(n):
-        if n not in levels:
-            ms = rs_saddle.measures_of(p, n)
-            levels[n] = [ms, rs_saddle.alpha_rs_limit(ms, kappa), None]
-        return levels[n]
-
-    def solve(n, a):
-        lv = level(n)
-        pt = rs_saddle.point_at_alpha(lv[0], a, kappa, shannon, qh_guess=lv[2])
-        lv[2] = pt.qh
-        return pt
-
-    a_exact = level(n_nodes)[1] if discrete else float(capacity_e3_np(p, [float(kappa)])[0])
+    lv = _Levels(p, kappa)
+    a_exact = lv(n_nodes)[1] if lv.discrete else float(capacity_e3_np(p, [float(kappa)])[0])
     out = []
     for k, a in enumerate(alphas):
         if progress is not None:
             progress(k, len(alphas))
-        if a == 0:
-            q0 = sum(m.frac * float(m.p @ m.w) ** 2 for m in level(n_nodes)[0])
-            out.append(CurvePoint(0.0, q0, 0.0, 0.0, shannon, 0.0 if discrete else None, True if discrete else None,
-                                  0.0, "ok"))
-            continue
-        if a >= a_exact * (1 - 1e-9):
-            out.append(CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0,
-                                  f"beyond alpha_rs = {a_exact:.10g} (q = 1)"))
-            continue
-        n = n_nodes
-        while not discrete and a_exact - level(n)[1] > (a_exact - a) / RESOLVE and n < MAX_CURVE_NODES:
-            n *= 2
-        if not discrete and a_exact - level(n)[1] > (a_exact - a) / RESOLVE:
-            out.append(CurvePoint(a, math.nan, math.nan, math.nan, None, None, None, math.nan,
-                                  f"not resolved: {a_exact - a:.2g} below alpha_rs = {a_exact:.10g}, closer than "
-                                  f"{2 * MAX_CURVE_NODES} nodes resolve"))
-            continue
-        try:
-            pt = solve(n, a)
-            qerr = 0.0
-            if not discrete:   # report the finer solution; the difference bounds its error
-                fine = solve(2 * n, a)
-                qerr, pt, n = abs(fine.q - pt.q), fine, 2 * n
-        except ValueError:
-            out.append(CurvePoint(a, math.nan, math.nan, math.nan, None, None, None, math.nan,
-                                  f"no saddle point found with {n} nodes"))
-            continue
-        lag = tuple({"fraction": m.frac, "w": m.w.tolist(), "p": m.p.tolist(), "lambda": m.lam.tolist()}
-                    for m in level(n)[0])
-        at = float(pt.at_eigenvalue) if discrete else None
-        out.append(CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy),
-                              None if pt.entropy is None else float(pt.entropy), at,
-                              None if at is None else bool(at < 1), float(qerr), "ok", lag))
+        out.append(_curve_point(lv, a, a_exact, n_nodes))
     return out
+
+
+class _Levels:
+    """The node discretisations of one prior: n -> [measures, discretised alpha_rs, last qh
+    (continuation along the curve)], made on first use."""
+
+    def __init__(self, p, kappa):
+        self.p, self.kappa, self.levels = p, kappa, {}
+        self.discrete = p.is_discrete
+        self.shannon = float(p.shannon_entropy()) if self.discrete and not p.empirical else None
+
+    def __call__(self, n):
+        if n not in self.levels:
+            ms = rs_saddle.measures_of(self.p, n)
+            self.levels[n] = [ms, rs_saddle.alpha_rs_limit(ms, self.kappa), None]
+        return self.levels[n]
+
+    def solve(self, n, a):
+        lv = self(n)
+        pt = rs_saddle.point_at_alpha(lv[0], a, self.kappa, self.shannon, qh_guess=lv[2])
+        lv[2] = pt.qh
+        return pt
+
+
+def _unsolved(a, status):
+    return CurvePoint(a, math.nan, math.nan, math.nan, None, None, None, math.nan, status)
+
+
+def _curve_point(lv, a, a_exact, n_nodes):
+    """One point of `curve`: the node level that resolves it, solved at n and 2n."""
+    discrete = lv.discrete
+    if a == 0:
+        q0 = sum(m.frac * float(m.p @ m.w) ** 2 for m in lv(n_nodes)[0])
+        return CurvePoint(0.0, q0, 0.0, 0.0, lv.shannon, 0.0 if discrete else None, True if discrete else None,
+                          0.0, "ok")
+    if a >= a_exact * (1 - 1e-9):
+        return CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0,
+                          f"beyond alpha_rs = {a_exact:.10g} (q = 1)")
+    n = n_nodes
+    while not discrete and a_exact - lv(n)[1] > (a_exact - a) / RESOLVE and n < MAX_CURVE_NODES:
+        n *= 2
+    if not discrete and a_exact - lv(n)[1] > (a_exact - a) / RESOLVE:
+        return _unsolved(a, f"not resolved: {a_exact - a:.2g} below alpha_rs = {a_exact:.10g}, closer than "
+                            f"{2 * MAX_CURVE_NODES} nodes resolve")
+    try:
+        pt = lv.solve(n, a)
+        qerr = 0.0
+        if not discrete:   # report the finer solution; the difference bounds its error
+            fine = lv.solve(2 * n, a)
+            qerr, pt, n = abs(fine.q - pt.q), fine, 2 * n
+    except ValueError:
+        return _unsolved(a, f"no saddle point found with {n} nodes")
+    lag = tuple({"fraction": m.frac, "w": m.w.tolist(), "p": m.p.tolist(), "lambda": m.lam.tolist()}
+                for m in lv(n)[0])
+    at = float(pt.at_eigenvalue) if discrete else None
+    return CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy),
+                      None if pt.entropy is None else float(pt.entropy), at,
+                      None if at is None else bool(at < 1), float(qerr), "ok", lag)
 
 
 @dataclasses.dataclass(frozen=True)

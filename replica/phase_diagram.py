@@ -334,7 +334,6 @@ _key = task_key          # a point's cache key
 def phase_diagram(problem: Problem, x: Axis, y: Axis, cache=None, executor=None, progress=False) -> PhaseDiagram:
     """Evaluate `problem` on the grid x (columns) by y (rows); finished rows are appended to
     the `cache` record file (`replica.records`) as they come."""
-    import sys
     import time
 
     if x.name == y.name:
@@ -353,6 +352,17 @@ def phase_diagram(problem: Problem, x: Axis, y: Axis, cache=None, executor=None,
     tasks = [[points[i][j] for j in miss] for i, miss in todo]
     if store and tasks:
         store.check_writable()              # before the work, not after it
+    _run_rows(tasks, done, store, executor, progress, t0)
+    vals, errs, methods = _assemble(points, done, len(x.values))
+    n_new = sum(len(m) for _, m in todo)
+    return PhaseDiagram(problem, x, y, vals, errs, methods[:20], n_new, time.time() - t0)
+
+
+def _run_rows(tasks, done, store, executor, progress, t0):
+    """Evaluate the row tasks (in parallel with an executor), recording each as it finishes;
+    Ctrl-C stops the workers and says what was saved."""
+    import sys
+
     serial = executor is None or len(tasks) <= 1
     results = workers.completed(None if serial else executor, evaluate_row, tasks)
     finished = 0
@@ -382,7 +392,11 @@ def phase_diagram(problem: Problem, x: Axis, y: Axis, cache=None, executor=None,
         results.close()
         if store:
             store.close()
-    vals = np.full((len(y.values), len(x.values)), np.nan)
+
+
+def _assemble(points, done, nx):
+    """The value and error grids and the distinct methods, from the finished points."""
+    vals = np.full((len(points), nx), np.nan)
     errs = np.full_like(vals, np.nan)
     methods = []
     for i, row in enumerate(points):
@@ -394,5 +408,4 @@ def phase_diagram(problem: Problem, x: Axis, y: Axis, cache=None, executor=None,
                 errs[i, j] = r["error"]
             if r["method"] not in methods:
                 methods.append(r["method"])
-    n_new = sum(len(m) for _, m in todo)
-    return PhaseDiagram(problem, x, y, vals, errs, methods[:20], n_new, time.time() - t0)
+    return vals, errs, methods

@@ -14,6 +14,8 @@ VERBS = ["capacity", "curve", "teacher_student", "phase_diagram", "table", "deri
 
 
 def test_verbs_are_exported_with_numpydoc_docstrings():
+    for mod in ("replica.phase_diagram", "replica.capacity", "replica.teacher_student"):
+        importlib.import_module(mod)      # a submodule of the same name must not shadow the verb
     for name in VERBS:
         assert name in replica.__all__ and callable(getattr(replica, name)), name
         doc = getattr(replica, name).__doc__ or ""
