@@ -166,8 +166,8 @@ def _max_margin(pt, student, alphas, channel):
     st, curve, fine = _max_margin_curves(pt, student)
     out = []
     for a in alphas:
-        r = ts.max_margin(st, a, curve, channel.noise, channel.flip)
-        err = abs(ts.max_margin(fine[0], a, fine[1], channel.noise, channel.flip).eps_g - r.eps_g) if fine else 0.0
+        r = ts.max_margin(st, a, curve, E=channel.E)
+        err = abs(ts.max_margin(fine[0], a, fine[1], E=channel.E).eps_g - r.eps_g) if fine else 0.0
         branch = "max-margin" if r.separable else "max-margin (not separable: kappa < 0; RS not exact there)"
         out.append(TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None, branch, err))
     return out
@@ -217,7 +217,7 @@ def check_channel(noise, flip, temperature):
 
 
 def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), noise=0.0, flip=0.0,
-                    temperature=0.0):
+                    temperature=0.0, channel=None):
     """Generalization of a student learning a teacher's labels, along alpha (THEORY.md E5-E8).
 
     Parameters
@@ -234,6 +234,9 @@ def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), 
         Loads alpha = P/N > 0.
     noise, flip, temperature : float
         Gaussian output noise sigma, label-flip probability, Gibbs temperature 1/beta (E6 note).
+    channel : solvers.channels.Channel, optional
+        The output channel as an object (`replica.channel(...)`, or a class of one's own with
+        ``G_E`` and, for max-margin, ``E``) instead of noise/flip/temperature.
 
     Returns
     -------
@@ -251,10 +254,15 @@ def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), 
     >>> round(p.eps_g, 6), round(p.kappa, 6)
     (0.265713, 0.78655)
     """
+    if channel is not None:
+        if noise or flip or temperature:
+            raise PriorError("give the output channel as channel=... or as noise/flip/temperature, not both")
+        noise, temperature = float(not channel.plain), channel.temperature   # flags for the rule checks
     check_channel(0.0, 0.0, temperature)
     rule = check_combination(student, rule, noise, flip, temperature)
-    check_channel(noise, flip, temperature)
-    channel = Teacher(noise, flip, temperature)
+    if channel is None:
+        check_channel(noise, flip, temperature)
+        channel = Teacher(noise, flip, temperature)
     alphas = [float(a) for a in alphas]
     if any(not math.isfinite(a) or a <= 0 for a in alphas):
         raise PriorError("alpha values must be finite and > 0")

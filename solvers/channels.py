@@ -30,6 +30,7 @@ class Channel:
 
     name = "channel"
     plain = False          # noise-free labels at zero temperature: the Nishimori line is exact
+    temperature = 0.0      # Gibbs temperature 1/beta of the student's likelihood
 
     def G_E(self, q, R):
         raise NotImplementedError
@@ -54,9 +55,14 @@ class Channel:
 CHANNELS: dict = {}
 
 
-def register_channel(name, cls, help):
-    """One line per output channel: `replica.channel(name, **params)` builds `cls(**params)`."""
+EXAMPLES: dict = {}
+
+
+def register_channel(name, cls, help, examples=({},)):
+    """One line per output channel: `replica.channel(name, **params)` builds `cls(**params)`;
+    `examples`: parameter sets the identity suite (tests/test_ingredients.py) checks."""
     CHANNELS[name] = (cls, help)
+    EXAMPLES[name] = tuple(examples)
     return cls
 
 
@@ -152,6 +158,36 @@ class Teacher(Channel):
         return "noise-free teacher" if not parts else "teacher, " + ", ".join(parts)
 
 
+class Erasure(Teacher):
+    """Each label is lost with probability e before learning (the pattern is dropped), on top
+    of the teacher channel: G_E -> (1 - e) G_E, so Gibbs and max-margin learning at load
+    alpha equal learning at alpha (1 - e) without erasures (E6, E8); the Nishimori line
+    still holds (the posterior of fewer examples)."""
+
+    name = "erasure"
+
+    def __init__(self, erase, noise=0.0, flip=0.0, temperature=0.0):
+        if not 0 <= erase < 1:
+            raise ValueError(f"erasure probability must be in [0, 1), got {erase}")
+        super().__init__(noise, flip, temperature)
+        self.erase = float(erase)
+
+    def G_E(self, q, R):
+        return (1 - self.erase) * super().G_E(q, R)
+
+    def E(self, R, kappa):
+        return (1 - self.erase) * super().E(R, kappa)
+
+    def nishimori_qhat(self, q, alpha):
+        return super().nishimori_qhat(q, (1 - self.erase) * alpha)
+
+    def nishimori_G_E(self, q):
+        return (1 - self.erase) * super().nishimori_G_E(q)
+
+    def describe(self):
+        return f"{super().describe()}, labels erased with probability {self.erase:g}"
+
+
 class LabelFlip(Teacher):
     """Labels flipped with probability p, no Gaussian noise: the teacher channel at sigma = 0."""
 
@@ -161,8 +197,11 @@ class LabelFlip(Teacher):
         super().__init__(0.0, flip, temperature)
 
 
-register_channel("margin", Margin, "capacity: stability above kappa (E1); param kappa=0")
+register_channel("margin", Margin, "capacity: stability above kappa (E1); param kappa=0",
+                 examples=({"kappa": 0.0}, {"kappa": 0.5}))
 register_channel("teacher", Teacher, "teacher labels, Gaussian noise sigma, flips p, Gibbs temperature (E6); "
-                 "params noise=0, flip=0, temperature=0")
+                 "params noise=0, flip=0, temperature=0", examples=({}, {"noise": 0.5, "flip": 0.1}))
 register_channel("label-flip", LabelFlip, "teacher labels flipped with probability p (E6 at sigma = 0); "
-                 "params flip, temperature=0")
+                 "params flip, temperature=0", examples=({"flip": 0.2},))
+register_channel("erasure", Erasure, "teacher labels, each lost with probability erase (alpha -> (1 - erase) alpha); "
+                 "params erase, noise=0, flip=0, temperature=0", examples=({"erase": 0.3}, {"erase": 0.5, "flip": 0.1}))

@@ -168,10 +168,15 @@ def legendre_curve(student: Student, n=300):
     return lr, R, A
 
 
-def max_margin(student: Student, alpha: float, curve=None, noise=0.0, flip=0.0) -> MaxMarginPoint:
+def max_margin(student: Student, alpha: float, curve=None, noise=0.0, flip=0.0, E=None) -> MaxMarginPoint:
     """Max-margin kappa, R and eps_g at load alpha (E8).  The (R, A) curve is computed once
-    (pass it in to reuse across alpha) and interpolated by cubic splines in log rho."""
+    (pass it in to reuse across alpha) and interpolated by cubic splines in log rho.
+    `E(R, kappa)`: the channel's energetic term of E8 (default: `e_term` with noise, flip)."""
     from scipy.interpolate import CubicSpline
+
+    if E is None:
+        def E(R, kappa):
+            return e_term(R, kappa, noise, flip)
 
     lr, Rs, As = curve if curve is not None else legendre_curve(student)
     r_spline, a_spline = CubicSpline(lr, Rs), CubicSpline(lr, As)
@@ -181,11 +186,11 @@ def max_margin(student: Student, alpha: float, curve=None, noise=0.0, flip=0.0) 
     def objective(x, kappa):
         r, a = float(r_spline(x)), float(a_spline(x))
         # outside the curve's valid part: a finite floor (-inf made Brent's parabola step inf - inf)
-        return a * a - alpha * e_term(r, kappa, noise, flip) if (a > 0 and 0 < r < 1) else -1e300
+        return a * a - alpha * E(r, kappa) if (a > 0 and 0 < r < 1) else -1e300
 
     def best(kappa):
         vals = np.full(len(Rs), -np.inf)
-        vals[ok] = As[ok] ** 2 - alpha * e_term(Rs[ok], kappa, noise, flip)
+        vals[ok] = As[ok] ** 2 - alpha * E(Rs[ok], kappa)
         i = int(np.argmax(vals))
         lo, hi = lr[max(i - 1, 0)], lr[min(i + 1, len(lr) - 1)]
         res = optimize.minimize_scalar(lambda x: -objective(x, kappa), bounds=(lo, hi), method="bounded",

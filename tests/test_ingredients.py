@@ -12,7 +12,7 @@ import pytest
 from replica.priors import prior
 from replica.teacher_student import PREFIXED, STUDENTS, constraint
 from solvers import constraints as C
-from solvers.channels import CHANNELS, Margin, Teacher
+from solvers.channels import CHANNELS, EXAMPLES, Erasure, Margin, Teacher
 
 TEACHER = "binary"
 # a spec per registry key where the key alone is not a student spec (prefixes, distributions)
@@ -126,11 +126,9 @@ def test_posterior_mean_overlaps_on_the_nishimori_line():
 
 # ---------------------------------------------------------------- channels
 def _channels():
-    """One instance per registered channel, with non-trivial parameters where they exist."""
-    params = {"margin": [{"kappa": 0.0}, {"kappa": 0.5}], "teacher": [{}, {"noise": 0.5, "flip": 0.1}],
-              "label-flip": [{"flip": 0.2}]}
+    """One instance per registered channel and example parameter set (the registry's)."""
     return [pytest.param(cls(**kw), id=f"{name}{kw}") for name, (cls, _) in CHANNELS.items()
-            for kw in params.get(name, [{}])]
+            for kw in EXAMPLES[name]]
 
 
 @pytest.mark.parametrize("ch", _channels())
@@ -143,10 +141,11 @@ def test_channel_q_to_1_limit(ch):
         assert errs[1] < 1e-3 and errs[1] < errs[0], (R, errs)
 
 
-def test_nishimori_identities_of_the_plain_teacher():
-    """Noise-free teacher on R = q: G_E(q, q) is nishimori_G_E(q), and the Nishimori conjugate
+@pytest.mark.parametrize("ch", [p for p in _channels() if p.values[0].plain])
+def test_nishimori_identities_of_plain_channels(ch):
+    """A noise-free channel on R = q: G_E(q, q) is nishimori_G_E(q), and the Nishimori conjugate
     equals both -2 alpha dG_E/dq and alpha dG_E/dR (qhat = Rhat, E6)."""
-    ch, alpha = Teacher(), 1.3
+    alpha = 1.3
     for q in (0.2, 0.6, 0.9):
         g, dq, dr = ch.gradient(q, q, h=1e-6)
         assert g == pytest.approx(ch.nishimori_G_E(q), abs=1e-12)
@@ -195,3 +194,25 @@ def test_capacity_limit_of_synapse_groups():
     a, err = capacity_limit(C.Distribution(p), Margin(0), dps=25)
     with mp.workdps(30):
         assert abs(a - mp.mpf("1.28") / mp.e) <= err and err < 1e-20
+
+
+@pytest.mark.parametrize("rule", ["gibbs", "max-margin"])
+def test_erasure_is_a_smaller_load(rule):
+    """A channel added as one class: erasing labels with probability e is learning at
+    alpha (1 - e) (E6, E8), through replica.teacher_student(channel=...)."""
+    import replica
+
+    a = replica.teacher_student("binary", "spherical", rule, [2.0, 3.0], channel=Erasure(0.5, flip=0.1))
+    b = replica.teacher_student("binary", "spherical", rule, [1.0, 1.5], flip=0.1)
+    assert [p.eps_g for p in a] == pytest.approx([p.eps_g for p in b], abs=1e-9)
+
+
+def test_erasure_on_the_nishimori_line():
+    """Plain erasures keep the Nishimori line: Ising Gibbs learning at alpha = 2, 3 with half
+    the labels lost is the same as alpha = 1, 1.5 (poor branch, then perfect generalization)."""
+    import replica
+
+    a = replica.teacher_student("binary", "binary", "gibbs", [2.0, 3.0], channel=Erasure(0.5))
+    b = replica.teacher_student("binary", "binary", "gibbs", [1.0, 1.5])
+    assert [(p.eps_g, p.branch) for p in a] == [(p.eps_g, p.branch) for p in b]
+    assert a[1].eps_g == 0.0 and a[0].eps_g > 0.3
