@@ -58,6 +58,12 @@ class Normal(Continuous):
     def np_pdf(self, w):
         return stats.norm.pdf(w, float(self.mean), float(self.std))
 
+    def np_cdf(self, x):
+        return special.ndtr((np.asarray(x, dtype=float) - float(self.mean)) / float(self.std))
+
+    def np_sf(self, x):
+        return special.ndtr((float(self.mean) - np.asarray(x, dtype=float)) / float(self.std))
+
 
 class HalfNormal(Continuous):
     """scale |z|, z ~ N(0,1)."""
@@ -84,14 +90,20 @@ class HalfNormal(Continuous):
         return self.scale ** k * 2 ** (mp.mpf(k) / 2) * mp.gamma(mp.mpf(k + 1) / 2) / mp.sqrt(mp.pi)
 
     def quantile_from_z(self, z):
-        # F^{-1}(Phi(z)) with F = 2 Phi - 1: the upper tail of the half-normal at H(z)/2
+        # F^{-1}(Phi(z)) with F = erf(w / sqrt 2): for z >= 0 the upper tail of the
+        # half-normal at H(z)/2; for z < 0 erfinv(Phi(z)), which keeps the digits of small
+        # w (the upper-tail form cancels in 1/2 - Phi(z)/2)
+        if z < 0:
+            with mp.workdps(mp.mp.dps + 5):
+                return self.scale * mp.sqrt(2) * mp.erfinv(mp_Phi(z))
         return self.scale * mp_norm_isf(mp_H(z) / 2)
 
     def scaled(self, s):
         return HalfNormal(self.scale * s)
 
     def np_ppf(self, u):
-        return float(self.scale) * special.ndtri(0.5 + 0.5 * np.asarray(u))
+        # F = erf(w / (scale sqrt 2)): erfinv keeps the digits of small u (0.5 + u/2 would not)
+        return float(self.scale) * np.sqrt(2) * special.erfinv(np.asarray(u, dtype=float))
 
     def np_isf(self, u):
         return -float(self.scale) * special.ndtri(0.5 * np.asarray(u))
@@ -99,6 +111,14 @@ class HalfNormal(Continuous):
     def np_pdf(self, w):
         s = float(self.scale)
         return np.where(np.asarray(w) >= 0, 2 * stats.norm.pdf(np.asarray(w) / s) / s, 0.0)
+
+    def np_cdf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, special.erf(np.maximum(x, 0) / (float(self.scale) * np.sqrt(2))), 0.0)
+
+    def np_sf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, special.erfc(np.maximum(x, 0) / (float(self.scale) * np.sqrt(2))), 1.0)
 
 
 class LogNormal(Continuous):
@@ -162,6 +182,19 @@ class LogNormal(Continuous):
     def np_pdf(self, w):
         return stats.lognorm.pdf(w, float(self.sigma), scale=float(mp.exp(self.mu)))
 
+    def _np_u(self, x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.log(np.where(x > 0, x, 1.0)) - float(self.mu)) / float(self.sigma), x > 0
+
+    def np_cdf(self, x):
+        u, pos = self._np_u(x)
+        return np.where(pos, special.ndtr(u), 0.0)
+
+    def np_sf(self, x):
+        u, pos = self._np_u(x)
+        return np.where(pos, special.ndtr(-u), 1.0)
+
 
 class Uniform(Continuous):
     accurate_float_transport = True
@@ -202,6 +235,14 @@ class Uniform(Continuous):
 
     def np_pdf(self, w):
         return stats.uniform.pdf(w, float(self.lo), float(self.hi - self.lo))
+
+    def np_cdf(self, x):
+        a, b = float(self.lo), float(self.hi)
+        return np.clip((np.asarray(x, dtype=float) - a) / (b - a), 0.0, 1.0)
+
+    def np_sf(self, x):
+        a, b = float(self.lo), float(self.hi)
+        return np.clip((b - np.asarray(x, dtype=float)) / (b - a), 0.0, 1.0)
 
 
 class Laplace(Continuous):
@@ -244,6 +285,12 @@ class Laplace(Continuous):
     def np_pdf(self, w):
         return stats.laplace.pdf(w, float(self.m), float(self.b))
 
+    def np_cdf(self, x):
+        return stats.laplace.cdf(x, float(self.m), float(self.b))
+
+    def np_sf(self, x):
+        return stats.laplace.sf(x, float(self.m), float(self.b))
+
 
 class Exponential(Continuous):
     accurate_float_transport = True
@@ -285,6 +332,14 @@ class Exponential(Continuous):
     def np_pdf(self, w):
         return stats.expon.pdf(w, scale=1 / float(self.rate))
 
+    def np_cdf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, -np.expm1(-float(self.rate) * np.maximum(x, 0)), 0.0)
+
+    def np_sf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, np.exp(-float(self.rate) * np.maximum(x, 0)), 1.0)
+
 
 class Gamma(Continuous):
     accurate_float_transport = True
@@ -319,6 +374,14 @@ class Gamma(Continuous):
 
     def np_pdf(self, w):
         return stats.gamma.pdf(w, float(self.k), scale=float(self.theta))
+
+    def np_cdf(self, x):
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return special.gammainc(float(self.k), x / float(self.theta))
+
+    def np_sf(self, x):
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return special.gammaincc(float(self.k), x / float(self.theta))
 
 
 # ---------------------------------------------------------------- constructors
