@@ -1,4 +1,4 @@
-"""Built-in prior families and their registry (spec name -> constructor).
+"""Built-in prior families, each registered once with `register_law` (registry.py).
 
 Each constructor takes the spec's keyword parameters as mp numbers and returns a `Prior`
 in its native units; `normalized()` rescales to E w^2 = 1 where the physics needs it.
@@ -12,6 +12,7 @@ from scipy import special, stats
 from solvers.gaussian import mp_H, mp_norm_isf, mp_Phi, mp_phi
 
 from .base import Continuous, Prior, PriorError, check_probs, extra_digits
+from .registry import FAMILIES, LAWS, register_law  # noqa: F401  (FAMILIES: name -> (ctor, help))
 
 
 # ---------------------------------------------------------------- continuous laws
@@ -444,7 +445,9 @@ def gamma(spec, k=2, theta=1):
     return Prior(spec, masses=(mp.mpf(1),), parts=(Gamma(_positive("k", k), _positive("theta", theta)),))
 
 
-def discrete(spec, values, probs):
+def discrete(spec, values=None, probs=None):
+    if values is None or probs is None:
+        raise PriorError("discrete needs values=a|b|... and probs=pa|pb|...")
     if len(values) != len(probs):
         raise PriorError(f"discrete needs as many values as probs, got {len(values)} values and {len(probs)} probs")
     if len(values) == 0:
@@ -472,16 +475,27 @@ def ternary(spec, f0=mp.mpf(1) / 2):
     return discrete(spec, [-1, 0, 1], [(1 - f0) / 2, f0, (1 - f0) / 2])
 
 
-FAMILIES = {
-    "gaussian": (gaussian, "N(mean, std^2); params mean=0, std=1"),
-    "binary": (binary, "+-1 (Ising); param p=0.5 = P(+1)"),
-    "ternary": (ternary, "0 w.p. f0, +-1 w.p. (1-f0)/2; param f0=0.5"),
-    "rectified": (rectified, "f0 zeros + (1-f0) half-normal; param f0=0.5 (sign-constraint optimum)"),
-    "halfnormal": (halfnormal, "|z|, z ~ N(0,1)"),
-    "lognormal": (lognormal, "exp(mu + sigma z); params sigma=1, mu=0"),
-    "uniform": (uniform, "uniform on [low, high]; params low=-1, high=1"),
-    "laplace": (laplace, "exp(-|w-loc|/scale)/(2 scale); params scale=1, loc=0"),
-    "exponential": (exponential, "rate e^{-rate w}, w>0; param rate=1"),
-    "gamma": (gamma, "w^{k-1} e^{-w/theta}; params k=2, theta=1"),
-    "discrete": (discrete, "atoms: values=a|b|c, probs=pa|pb|pc"),
-}
+def one_part(part_cls):
+    """The constructor of a law made of one continuous part whose class checks its own
+    parameters: ctor(spec, **params) = Prior(spec, part_cls(**params))."""
+    def ctor(spec, **params):
+        return Prior(spec, masses=(mp.mpf(1),), parts=(part_cls(**params),))
+
+    ctor.__name__ = part_cls.__name__.lower()
+    return ctor
+
+
+# ---------------------------------------------------------------- the registry
+register_law("gaussian", gaussian, ("mean", "std"), "N(mean, std^2); params mean=0, std=1")
+register_law("binary", binary, ("p",), "+-1 (Ising); param p=0.5 = P(+1)")
+register_law("ternary", ternary, ("f0",), "0 w.p. f0, +-1 w.p. (1-f0)/2; param f0=0.5")
+register_law("rectified", rectified, ("f0",),
+             "f0 zeros + (1-f0) half-normal; param f0=0.5 (sign-constraint optimum)")
+register_law("halfnormal", halfnormal, (), "|z|, z ~ N(0,1)")
+register_law("lognormal", lognormal, ("sigma", "mu"), "exp(mu + sigma z); params sigma=1, mu=0")
+register_law("uniform", uniform, ("low", "high"), "uniform on [low, high]; params low=-1, high=1")
+register_law("laplace", laplace, ("scale", "loc"), "exp(-|w-loc|/scale)/(2 scale); params scale=1, loc=0")
+register_law("exponential", exponential, ("rate",), "rate e^{-rate w}, w>0; param rate=1")
+register_law("gamma", gamma, ("k", "theta"), "w^{k-1} e^{-w/theta}; params k=2, theta=1")
+register_law("discrete", discrete, ("values", "probs"), "atoms: values=a|b|c, probs=pa|pb|pc",
+             lists=("values", "probs"))
