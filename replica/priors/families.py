@@ -475,6 +475,58 @@ def ternary(spec, f0=mp.mpf(1) / 2):
     return discrete(spec, [-1, 0, 1], [(1 - f0) / 2, f0, (1 - f0) / 2])
 
 
+class Weibull(Continuous):
+    """k/s (w/s)^{k-1} e^{-(w/s)^k}, w > 0 (the registry demo: one class, one register_law line)."""
+
+    accurate_float_transport = True
+    has_closed_transport = True
+    lo = mp.mpf(0)
+
+    def __init__(self, k, scale=1):
+        self.k, self.s = _positive("k", mp.mpf(k)), _positive("scale", mp.mpf(scale))
+
+    def pdf(self, w):
+        if w <= 0:
+            return mp.mpf(0)
+        x = w / self.s
+        return self.k / self.s * x ** (self.k - 1) * mp.exp(-x ** self.k)
+
+    def cdf(self, w):
+        return -mp.expm1(-(w / self.s) ** self.k) if w > 0 else mp.mpf(0)
+
+    def sf(self, w):
+        return mp.exp(-(w / self.s) ** self.k) if w > 0 else mp.mpf(1)
+
+    def moment(self, n):
+        return self.s ** n * mp.gamma(1 + mp.mpf(n) / self.k)
+
+    def quantile_from_z(self, z):
+        # F(w) = 1 - e^{-(w/s)^k} = Phi(z): (w/s)^k = -log H(z), log1p(-Phi(z)) below 0
+        e = -mp.log1p(-mp_Phi(z)) if z < 0 else -mp.log(mp_H(z))
+        return self.s * e ** (1 / self.k)
+
+    def scaled(self, s):
+        return Weibull(self.k, self.s * s)
+
+    def _np(self):
+        return stats.weibull_min(float(self.k), scale=float(self.s))
+
+    def np_pdf(self, w):
+        return self._np().pdf(w)
+
+    def np_cdf(self, x):
+        return self._np().cdf(x)
+
+    def np_sf(self, x):
+        return self._np().sf(x)
+
+    def np_ppf(self, u):
+        return self._np().ppf(u)
+
+    def np_isf(self, u):
+        return self._np().isf(u)
+
+
 def one_part(part_cls):
     """The constructor of a law made of one continuous part whose class checks its own
     parameters: ctor(spec, **params) = Prior(spec, part_cls(**params))."""
@@ -499,3 +551,4 @@ register_law("exponential", exponential, ("rate",), "rate e^{-rate w}, w>0; para
 register_law("gamma", gamma, ("k", "theta"), "w^{k-1} e^{-w/theta}; params k=2, theta=1")
 register_law("discrete", discrete, ("values", "probs"), "atoms: values=a|b|c, probs=pa|pb|pc",
              lists=("values", "probs"))
+register_law("weibull", one_part(Weibull), ("k", "scale"), "k/s (w/s)^{k-1} e^{-(w/s)^k}, w>0; params k=1.5, scale=1", defaults={"k": "1.5", "scale": 1})
