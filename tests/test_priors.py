@@ -251,3 +251,97 @@ def test_composite_np_ppf_is_fast_and_consistent():
     assert time.perf_counter() - t0 < 20
     assert np.max(np.abs(p.np_cdf(x) - u)) < 1e-15
     assert np.all(np.diff(p.np_ppf(np.sort(u))) >= 0)
+
+
+# ---------------------------------------------------------------- adapters (replica.priors.as_prior)
+def test_from_scipy_matches_the_family_and_declares_its_floor():
+    from scipy import stats
+
+    from replica.priors import from_scipy
+
+    mp.mp.dps = 30
+    ref = replica.prior("lognormal:sigma=1")
+    p = from_scipy(stats.lognorm(1.0))
+    assert p.spec == "scipy:lognorm(s=1)"
+    for k in (1, 2, 3):
+        assert abs(p.moment(k) / ref.moment(k) - 1) < 1e-12
+    for w in (0.05, 0.7, 1, 3, 20):
+        assert abs(p.cdf(w) - ref.cdf(w)) < 1e-15 and abs(p.sf(w) / ref.sf(w) - 1) < 1e-12
+    floor = p.parts[0].precision_floor
+    assert 0 < floor < 1e-11
+    r = replica.capacity(from_scipy(stats.gamma(2)), 0, dps=20, entropy=False)
+    r0 = replica.capacity("gamma:k=2", 0, dps=20, entropy=False)
+    assert r.error_estimate >= 1e-13 and abs(r.alpha_c - r0.alpha_c) <= r.error_estimate
+
+
+def test_from_scipy_discrete_atoms_and_refusals():
+    from scipy import stats
+
+    from replica.priors import from_scipy
+
+    p = from_scipy(stats.binom(3, 0.5))
+    assert [float(v) for v in p.values] == [0, 1, 2, 3]
+    assert np.allclose([float(q) for q in p.probs], [1 / 8, 3 / 8, 3 / 8, 1 / 8], rtol=0, atol=1e-15)
+    with pytest.raises(PriorError, match="infinite support"):
+        from_scipy(stats.poisson(2))
+    with pytest.raises(PriorError, match="frozen scipy.stats"):
+        from_scipy(stats.norm)    # the distribution, not a frozen one
+
+
+def test_from_sympy_continuous_and_finite():
+    import sympy.stats as ss
+
+    from replica.priors import from_sympy
+
+    mp.mp.dps = 30
+    ref = replica.prior("lognormal:sigma=1")
+    p = from_sympy(ss.LogNormal("X", 0, 1))   # density 1/w at w = 0: its limit is used there
+    for k in (1, 2):
+        assert abs(p.moment(k) / ref.moment(k) - 1) < 1e-25
+    for w in (mp.mpf("0.1"), mp.mpf(1), mp.mpf(5)):
+        assert abs(p.cdf(w) - ref.cdf(w)) < 1e-25
+    n = from_sympy(ss.Normal("Y", 1, 2))
+    assert abs(n.moment(1) - 1) < 1e-25 and abs(n.moment(2) - 5) < 1e-24
+    d = from_sympy(ss.Die("D", 6))
+    assert [int(v) for v in d.values] == [1, 2, 3, 4, 5, 6] and abs(d.moment(1) - mp.mpf(7) / 2) < 1e-25
+    import sympy
+
+    a = sympy.Symbol("a", positive=True)
+    with pytest.raises(PriorError, match="free parameters"):
+        from_sympy(ss.Exponential("E", a))
+
+
+def test_from_samples_equals_file_prior(tmp_path):
+    from replica.priors import from_samples
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=1000)
+    p = from_samples(x)
+    np.save(tmp_path / "w.npy", x)
+    f = replica.prior(f"file:{tmp_path}/w.npy")
+    assert p.empirical and p.values == f.values and p.probs == f.probs
+    for k in (1, 2, 4):
+        assert abs(float(p.moment(k)) - np.mean(x ** k)) < 1e-12 * max(1, np.mean(np.abs(x) ** k))
+    with pytest.raises(PriorError, match="only zeros"):
+        from_samples([0.0, 0.0])
+    with pytest.raises(PriorError, match="1-D"):
+        from_samples(np.ones((2, 3)))
+
+
+def test_as_prior_dispatch():
+    from scipy import stats
+    import sympy.stats as ss
+
+    from replica.priors import ScipyLaw, as_prior
+
+    g = replica.prior("gaussian")
+    assert as_prior(g) is g and as_prior("gaussian").spec == "gaussian"
+    ei = replica.prior("ei:fE=0.8")
+    assert as_prior(ei) is ei
+    assert isinstance(as_prior(stats.gamma(2)).parts[0], ScipyLaw)
+    assert as_prior(ss.Normal("Z", 0, 1)).spec.startswith("sympy:")
+    assert as_prior([1.0, -1.0, 2.0]).empirical and as_prior((1, 2)).empirical
+    for bad in (3.0, {"a": 1}, ["x", 1], np.array(["a"])):
+        with pytest.raises(PriorError) as err:
+            as_prior(bad)
+        assert "\n" not in str(err.value) and "frozen scipy.stats distribution" in str(err.value)

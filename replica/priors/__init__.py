@@ -7,3 +7,6 @@ from .registry import LAWS, HEADS, register_head, register_law
 
 __all__ = ["Prior", "PriorError", "GroupPrior", "FAMILIES", "LAWS", "HEADS", "prior", "describe_families",
            "register_law", "register_head"]
+from .adapters import ScipyLaw, as_prior, from_samples, from_scipy, from_sympy  # noqa: E402
+
+__all__ += ["ScipyLaw", "as_prior", "from_samples", "from_scipy", "from_sympy"]
