@@ -8,6 +8,7 @@ scipy.stats (pdf, cdf, sf, ppf, moment) on purpose.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import mpmath as mp
 import numpy as np
 from scipy import interpolate, special
@@ -128,6 +129,11 @@ class Continuous:
         s = np.where(x <= lo, -np.inf, np.where(x >= hi, np.inf, f(np.clip(x, lo, hi))))
         return special.ndtr(s)
 
+    def np_sf(self, x):
+        """Survival function in float64.  Default 1 - np_cdf (absolute accuracy only);
+        the families override it with closed forms that keep the upper tail's digits."""
+        return 1.0 - self.np_cdf(x)
+
     def np_sample(self, n, rng):
         return self.np_ppf(rng.random(n))
 
@@ -199,6 +205,12 @@ class ScaledContinuous(Continuous):
     def np_transport(self, z):
         return float(self.s) * self.base.np_transport(z)
 
+    def np_cdf(self, x):
+        return self.base.np_cdf(np.asarray(x, dtype=float) / float(self.s))
+
+    def np_sf(self, x):
+        return self.base.np_sf(np.asarray(x, dtype=float) / float(self.s))
+
 
 class NegatedContinuous(Continuous):
     """The law of -W (inhibitory synapses, negated mixture components)."""
@@ -237,13 +249,20 @@ class NegatedContinuous(Continuous):
         return self.base.np_pdf(-np.asarray(w))
 
     def np_ppf(self, u):
-        return -self.base.np_ppf(1 - np.asarray(u))
+        # P(-W <= x) = u  <=>  P(W >= -x) = u: the base's upper tail (not 1 - u, which rounds)
+        return -self.base.np_isf(u)
 
     def np_isf(self, u):
         return -self.base.np_ppf(u)
 
     def np_transport(self, z):
         return -self.base.np_transport(-np.asarray(z, dtype=float))
+
+    def np_cdf(self, x):
+        return self.base.np_sf(-np.asarray(x, dtype=float))
+
+    def np_sf(self, x):
+        return self.base.np_cdf(-np.asarray(x, dtype=float))
 
 
 # ---------------------------------------------------------------- the prior
@@ -315,8 +334,21 @@ class Prior:
         return self._ppf_generic(mp.mpf(z))
 
     def _ppf_generic(self, z):
-        # bisection on the mixed CDF, then Newton inside a continuous stretch
+        """F^{-1}(Phi(z)) by bisection on the mixed CDF (the upper tail on S for z >= 0), to
+        relative precision eps: an atom is returned exactly when the target falls in its
+        jump, and the bisection is geometric where the bracket spans orders of magnitude
+        (an absolute tolerance eps (1 + |w|) left a quantile 1.5e-18 of gamma(k=1/2) at
+        z = -6 with 3 correct digits)."""
         lo_t, hi_t = mp_Phi(z), mp_H(z)
+        for v, p in self._atoms_mp():
+            if z < 0:
+                f_at = self.cdf(v)
+                if f_at - p < lo_t <= f_at:
+                    return v
+            else:
+                s_at = self.sf(v)
+                if s_at <= hi_t < s_at + p:
+                    return v
         lo, hi = self.support
         if lo == -mp.inf or hi == mp.inf:
             span = mp.mpf(1)
@@ -327,13 +359,18 @@ class Prior:
             while self.sf(span) > hi_t and hi == mp.inf:
                 span *= 2
             hi = span if hi == mp.inf else hi
-        for _ in range(mp.mp.prec + 20):
-            mid = (lo + hi) / 2
+        for _ in range(4 * mp.mp.prec + 300):
+            if lo > 0 and hi > 4 * lo:
+                mid = mp.sqrt(lo * hi)
+            elif hi < 0 and lo < 4 * hi:
+                mid = -mp.sqrt(lo * hi)
+            else:
+                mid = (lo + hi) / 2
             if self.cdf(mid) >= lo_t if z < 0 else self.sf(mid) <= hi_t:
                 hi = mid
             else:
                 lo = mid
-            if hi - lo <= mp.eps * (1 + abs(hi)):
+            if hi - lo <= mp.eps * max(abs(hi), abs(lo)):
                 break
         return hi
 
@@ -387,20 +424,209 @@ class Prior:
         order = np.argsort(w, kind="stable")
         return w[order], p[order] / p.sum()
 
+    @functools.cached_property
+    def _np_atoms(self):
+        """Atoms as sorted float arrays with their cumulative masses from below
+        (P(W <= v_k) of the atoms) and from above (P(W > v_k)), each summed from its own
+        end so that small tails keep their digits."""
+        order = sorted(range(len(self.values)), key=lambda k: mp.mpf(self.values[k]))
+        vals = np.array([float(self.values[k]) for k in order], dtype=float)
+        probs = np.array([float(self.probs[k]) for k in order], dtype=float)
+        below = np.cumsum(probs)
+        above = np.concatenate([np.cumsum(probs[::-1])[::-1][1:], [0.0]])
+        return vals, probs, below, above
+
+    def np_cdf(self, x):
+        """F(x) = P(W <= x) in float64: atoms plus each part's closed-form CDF."""
+        x = np.asarray(x, dtype=float)
+        vals, _, below, _ = self._np_atoms
+        out = np.zeros(x.shape)
+        if len(vals):
+            k = np.searchsorted(vals, x, side="right")
+            out = np.where(k > 0, below[np.maximum(k - 1, 0)], 0.0)
+        for c, part in zip(self.masses, self.parts):
+            out = out + float(c) * part.np_cdf(x)
+        return np.where(np.isnan(x), np.nan, out)
+
+    def np_sf(self, x):
+        """S(x) = P(W > x) in float64, summed from the upper tail (no 1 - F)."""
+        x = np.asarray(x, dtype=float)
+        vals, probs, _, above = self._np_atoms
+        out = np.zeros(x.shape)
+        if len(vals):
+            k = np.searchsorted(vals, x, side="right")   # atoms > x are vals[k:]
+            tot = above[0] + probs[0]
+            out = np.where(k > 0, above[np.maximum(k - 1, 0)], tot)
+        for c, part in zip(self.masses, self.parts):
+            out = out + float(c) * part.np_sf(x)
+        return np.where(np.isnan(x), np.nan, out)
+
+    def np_pdf(self, x):
+        """Density of the continuous part in float64 (atoms excluded, as `pdf`)."""
+        x = np.asarray(x, dtype=float)
+        out = np.zeros(x.shape)
+        for c, part in zip(self.masses, self.parts):
+            out = out + float(c) * part.np_pdf(x)
+        return out
+
     def np_ppf(self, u):
-        """Float64 quantile function F^{-1}(u): exact for atoms and single continuous parts,
-        by an empirical table (2e5 draws) for mixtures of continuous parts and atoms."""
+        """Float64 quantile function F^{-1}(u) = inf{x: F(x) >= u}, to float64 rounding:
+        atoms by their cumulative masses, one continuous part by its closed form, and any
+        mixture by inverting the exact mixed CDF (`_np_quantile`)."""
         u = np.asarray(u, dtype=float)
-        vals = np.array([float(v) for v in self.values])
-        probs = np.array([float(x) for x in self.probs])
         if not self.parts:
-            cum = np.cumsum(probs)
-            return vals[np.minimum(np.searchsorted(cum, u, side="left"), len(vals) - 1)]
+            vals, _, below, _ = self._np_atoms
+            k = np.minimum(np.searchsorted(below, u, side="left"), len(vals) - 1)
+            return np.where((u >= 0) & (u <= 1), vals[k], np.nan)
         if len(self.parts) == 1 and not self.values:
             return self.parts[0].np_ppf(u)
-        xs = np.sort(np.concatenate([self.sample(200000, np.random.default_rng(0)), vals]))
-        us = (np.arange(len(xs)) + 0.5) / len(xs)
-        return np.interp(u, us, xs)
+        return self._np_quantile(u, upper=False)
+
+    def np_isf(self, t):
+        """Upper-tail quantile inf{x: S(x) <= t} in float64, from the survival function, so
+        that t = 1e-300 keeps its digits (1 - t would round to 1)."""
+        t = np.asarray(t, dtype=float)
+        if not self.parts:
+            vals, _, _, above = self._np_atoms
+            # above is non-increasing: the first k with above[k] <= t
+            k = np.minimum(np.searchsorted(-above, -t, side="left"), len(vals) - 1)
+            return np.where((t >= 0) & (t <= 1), vals[k], np.nan)
+        if len(self.parts) == 1 and not self.values:
+            return self.parts[0].np_isf(t)
+        return self._np_quantile(t, upper=True)
+
+    def np_transport(self, z):
+        """T(z) = F^{-1}(Phi(z)) in float64, each side from its own tail."""
+        z = np.asarray(z, dtype=float)
+        if len(self.parts) == 1 and not self.values:
+            return self.parts[0].np_transport(z)
+        out = np.empty(z.shape)
+        low = z < 0
+        out[low] = self.np_ppf(special.ndtr(z[low]))
+        out[~low] = self.np_isf(special.ndtr(-z[~low]))
+        return out
+
+    def _np_quantile(self, q, upper):
+        """Generalised inverse of the mixed CDF, vectorised.
+
+        q is u (upper=False: inf{x: F(x) >= u}) or t (upper=True: inf{x: S(x) <= t}).
+        Each point is solved on its nearer tail: F(x) >= u for u <= 1/2, else S(x) <= 1 - u
+        (1 - u is exact there), and symmetrically for t.  An atom is returned exactly when
+        the target falls in its jump.  Otherwise the root lies between the smallest and the
+        largest component quantile at the same target (at the largest every component, so
+        the mixture, has reached it; below the smallest none has), and Newton on
+        log F (or log S) is run inside that bracket, falling back to bisection (geometric
+        where the bracket spans orders of magnitude) whenever a step leaves it."""
+        q = np.asarray(q, dtype=float)
+        shape = q.shape
+        q = q.ravel()
+        if upper:
+            use_sf = q <= 0.5
+            target = np.where(use_sf, q, 1.0 - q)
+        else:
+            use_sf = q > 0.5
+            target = np.where(use_sf, 1.0 - q, q)
+        out = np.full(q.shape, np.nan)
+        ok = (q >= 0) & (q <= 1)
+        lo_end, hi_end = (float(x) for x in self.support)
+        # target 0: the end of the support on that side
+        zero = ok & (target == 0)
+        out[zero & use_sf] = hi_end
+        out[zero & ~use_sf] = lo_end
+        todo = ok & (target > 0)
+
+        # atoms: the target falls in a jump
+        vals, probs, below, above = self._np_atoms
+        if len(vals):
+            cont_cdf = sum(float(c) * part.np_cdf(vals) for c, part in zip(self.masses, self.parts))
+            cont_sf = sum(float(c) * part.np_sf(vals) for c, part in zip(self.masses, self.parts))
+            f_at, s_at = below + cont_cdf, above + cont_sf           # F(a), S(a)
+            f_before, s_before = f_at - probs, s_at + probs           # F(a-), S(a-)
+            for k, a in enumerate(vals):
+                hit = todo & np.where(use_sf, (s_at[k] <= target) & (target < s_before[k]),
+                                      (f_before[k] < target) & (target <= f_at[k]))
+                out[hit] = a
+                todo &= ~hit
+        idx = np.flatnonzero(todo)
+        if idx.size:
+            out[idx] = self._np_solve(target[idx], use_sf[idx], vals)
+        return out.reshape(shape)
+
+    def _np_solve(self, target, use_sf, atom_vals):
+        """x with F(x) = target (use_sf False) or S(x) = target (use_sf True), vectorised."""
+        n = target.size
+        # bracket from the component quantiles
+        qs = [np.broadcast_to(a, (n,)).astype(float) for a in atom_vals]
+        for part in self.parts:
+            with np.errstate(all="ignore"):
+                qs.append(np.where(use_sf, part.np_isf(target), part.np_ppf(target)))
+        qs = np.array(qs)
+        fin = np.isfinite(qs)
+        lo = np.min(np.where(fin, qs, np.inf), axis=0)
+        hi = np.max(np.where(fin, qs, -np.inf), axis=0)
+        bad = ~(np.isfinite(lo) & np.isfinite(hi))
+        lo[bad], hi[bad] = -1.0, 1.0
+
+        def side_value(x, sf_side):
+            """S(x) where sf_side, else F(x): each point on its own tail only."""
+            val = np.empty(x.shape)
+            with np.errstate(all="ignore"):
+                val[sf_side] = self.np_sf(x[sf_side])
+                val[~sf_side] = self.np_cdf(x[~sf_side])
+            return val
+
+        def reached(x, sel):
+            """F(x) >= target (or S(x) <= target): x is at or above the quantile."""
+            val = side_value(x, use_sf[sel])
+            return np.where(use_sf[sel], val <= target[sel], val >= target[sel])
+
+        # make sure lo is below (not reached) and hi is at or above (reached) the quantile
+        for _ in range(2100):
+            low_bad = reached(lo, slice(None))
+            if not low_bad.any():
+                break
+            step = np.maximum(np.abs(hi - lo), np.maximum(np.abs(lo), 1e-300))
+            lo = np.where(low_bad, lo - step, lo)
+        for _ in range(2100):
+            high_bad = ~reached(hi, slice(None))
+            if not high_bad.any():
+                break
+            step = np.maximum(np.abs(hi - lo), np.maximum(np.abs(hi), 1e-300))
+            hi = np.where(high_bad, hi + step, hi)
+        lo = np.minimum(lo, hi)
+
+        res = hi.copy()
+        x = hi.copy()
+        logt = np.log(target)
+        active = np.arange(n)
+        eps = np.finfo(float).eps
+        for _ in range(400):
+            if not active.size:
+                break
+            xa = x[active]
+            sf_side = use_sf[active]
+            val = side_value(xa, sf_side)
+            with np.errstate(all="ignore"):
+                dens = self.np_pdf(xa)
+                # h(x) = log F - log t or log t - log S: increasing, near-linear in the tails
+                h = np.where(sf_side, logt[active] - np.log(val), np.log(val) - logt[active])
+                newton = xa - h * val / dens
+            # the bracket: where x has reached the quantile it is the new hi, else the new lo
+            r = np.where(sf_side, val <= target[active], val >= target[active])
+            la = np.where(r, lo[active], xa)
+            ha = np.where(r, xa, hi[active])
+            lo[active], hi[active] = la, ha
+            step = np.abs(newton - xa)
+            conv = np.isfinite(newton) & (step <= 2 * eps * np.abs(xa) + 1e-300)
+            closed = ha <= np.nextafter(la, np.inf)
+            inside = np.isfinite(newton) & (newton > la) & (newton < ha)
+            geo = ((la > 0) & (ha > 4 * la)) | ((ha < 0) & (la < 4 * ha))
+            with np.errstate(all="ignore"):
+                mid = np.where(geo, np.sign(ha) * np.sqrt(np.abs(la) * np.abs(ha)), la + (ha - la) / 2)
+            res[active] = np.where(conv, np.clip(newton, la, ha), ha)
+            x[active] = np.where(inside, newton, mid)
+            active = active[~(conv | closed)]
+        return res
 
     def sample(self, n: int, rng=None):
         rng = np.random.default_rng(rng)

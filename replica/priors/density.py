@@ -253,7 +253,14 @@ def density_prior(spec: str, text: str, lo, hi) -> Prior:
         expr = parse_formula(text, variables=("w",))
     except FormulaError as exc:
         raise PriorError(f"density formula: {exc}") from None
-    law = DensityLaw(expr, lo, hi, text)
+    return expr_prior(spec, expr, lo, hi, text)
+
+
+def expr_prior(spec: str, expr, lo, hi, text: str, law_cls=None) -> Prior:
+    """The prior of a sympy expression in `W` (a parsed formula, or a density built in
+    Python, adapters.from_sympy): located, checked, normalised on (lo, hi)."""
+    lo, hi = mp.mpf(lo), mp.mpf(hi)
+    law = (law_cls or DensityLaw)(expr, lo, hi, text)
     try:
         law.locate()
     except (ValueError, ZeroDivisionError, TypeError, OverflowError) as exc:

@@ -36,12 +36,18 @@ def load_weights(path: str) -> np.ndarray:
         raise PriorError(f"weight file '{path}' not found")
     else:
         raise PriorError(f"weight file '{path}': use .csv, .txt, .dat, .tsv or .npy")
+    return check_weights(data, f"weight file '{path}'")
+
+
+def check_weights(data: np.ndarray, what: str) -> np.ndarray:
+    """Measured weights usable as a prior: some, all finite, not all zero (`what` names
+    their source in the messages)."""
     if data.size == 0:
-        raise PriorError(f"weight file '{path}' is empty")
+        raise PriorError(f"{what} is empty")
     if not np.all(np.isfinite(data)):
-        raise PriorError(f"weight file '{path}' holds {int(np.sum(~np.isfinite(data)))} non-finite values")
+        raise PriorError(f"{what} holds {int(np.sum(~np.isfinite(data)))} non-finite values")
     if not np.any(data != 0):
-        raise PriorError(f"weight file '{path}' holds only zeros")
+        raise PriorError(f"{what} holds only zeros")
     return data
 
 
@@ -90,7 +96,12 @@ def _load_text(path):
 
 
 def file_prior(spec: str, path: str) -> Prior:
-    data = load_weights(path)
+    return empirical_prior(spec, load_weights(path))
+
+
+def empirical_prior(spec: str, data: np.ndarray) -> Prior:
+    """Equal mass on each measured weight (checked with `check_weights`), repeated values
+    merged: the prior of `file:` specs and of `adapters.from_samples`."""
     vals, counts = np.unique(data, return_counts=True)
     n = mp.mpf(data.size)
     return Prior(spec, values=tuple(mp.mpf(float(v)) for v in vals),

@@ -1,4 +1,4 @@
-"""Built-in prior families and their registry (spec name -> constructor).
+"""Built-in prior families, each registered once with `register_law` (registry.py).
 
 Each constructor takes the spec's keyword parameters as mp numbers and returns a `Prior`
 in its native units; `normalized()` rescales to E w^2 = 1 where the physics needs it.
@@ -12,6 +12,7 @@ from scipy import special, stats
 from solvers.gaussian import mp_H, mp_norm_isf, mp_Phi, mp_phi
 
 from .base import Continuous, Prior, PriorError, check_probs, extra_digits
+from .registry import FAMILIES, LAWS, register_law  # noqa: F401  (FAMILIES: name -> (ctor, help))
 
 
 # ---------------------------------------------------------------- continuous laws
@@ -58,6 +59,12 @@ class Normal(Continuous):
     def np_pdf(self, w):
         return stats.norm.pdf(w, float(self.mean), float(self.std))
 
+    def np_cdf(self, x):
+        return special.ndtr((np.asarray(x, dtype=float) - float(self.mean)) / float(self.std))
+
+    def np_sf(self, x):
+        return special.ndtr((float(self.mean) - np.asarray(x, dtype=float)) / float(self.std))
+
 
 class HalfNormal(Continuous):
     """scale |z|, z ~ N(0,1)."""
@@ -84,14 +91,20 @@ class HalfNormal(Continuous):
         return self.scale ** k * 2 ** (mp.mpf(k) / 2) * mp.gamma(mp.mpf(k + 1) / 2) / mp.sqrt(mp.pi)
 
     def quantile_from_z(self, z):
-        # F^{-1}(Phi(z)) with F = 2 Phi - 1: the upper tail of the half-normal at H(z)/2
+        # F^{-1}(Phi(z)) with F = erf(w / sqrt 2): for z >= 0 the upper tail of the
+        # half-normal at H(z)/2; for z < 0 erfinv(Phi(z)), which keeps the digits of small
+        # w (the upper-tail form cancels in 1/2 - Phi(z)/2)
+        if z < 0:
+            with mp.workdps(mp.mp.dps + 5):
+                return self.scale * mp.sqrt(2) * mp.erfinv(mp_Phi(z))
         return self.scale * mp_norm_isf(mp_H(z) / 2)
 
     def scaled(self, s):
         return HalfNormal(self.scale * s)
 
     def np_ppf(self, u):
-        return float(self.scale) * special.ndtri(0.5 + 0.5 * np.asarray(u))
+        # F = erf(w / (scale sqrt 2)): erfinv keeps the digits of small u (0.5 + u/2 would not)
+        return float(self.scale) * np.sqrt(2) * special.erfinv(np.asarray(u, dtype=float))
 
     def np_isf(self, u):
         return -float(self.scale) * special.ndtri(0.5 * np.asarray(u))
@@ -99,6 +112,14 @@ class HalfNormal(Continuous):
     def np_pdf(self, w):
         s = float(self.scale)
         return np.where(np.asarray(w) >= 0, 2 * stats.norm.pdf(np.asarray(w) / s) / s, 0.0)
+
+    def np_cdf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, special.erf(np.maximum(x, 0) / (float(self.scale) * np.sqrt(2))), 0.0)
+
+    def np_sf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, special.erfc(np.maximum(x, 0) / (float(self.scale) * np.sqrt(2))), 1.0)
 
 
 class LogNormal(Continuous):
@@ -162,6 +183,19 @@ class LogNormal(Continuous):
     def np_pdf(self, w):
         return stats.lognorm.pdf(w, float(self.sigma), scale=float(mp.exp(self.mu)))
 
+    def _np_u(self, x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.log(np.where(x > 0, x, 1.0)) - float(self.mu)) / float(self.sigma), x > 0
+
+    def np_cdf(self, x):
+        u, pos = self._np_u(x)
+        return np.where(pos, special.ndtr(u), 0.0)
+
+    def np_sf(self, x):
+        u, pos = self._np_u(x)
+        return np.where(pos, special.ndtr(-u), 1.0)
+
 
 class Uniform(Continuous):
     accurate_float_transport = True
@@ -202,6 +236,14 @@ class Uniform(Continuous):
 
     def np_pdf(self, w):
         return stats.uniform.pdf(w, float(self.lo), float(self.hi - self.lo))
+
+    def np_cdf(self, x):
+        a, b = float(self.lo), float(self.hi)
+        return np.clip((np.asarray(x, dtype=float) - a) / (b - a), 0.0, 1.0)
+
+    def np_sf(self, x):
+        a, b = float(self.lo), float(self.hi)
+        return np.clip((b - np.asarray(x, dtype=float)) / (b - a), 0.0, 1.0)
 
 
 class Laplace(Continuous):
@@ -244,6 +286,12 @@ class Laplace(Continuous):
     def np_pdf(self, w):
         return stats.laplace.pdf(w, float(self.m), float(self.b))
 
+    def np_cdf(self, x):
+        return stats.laplace.cdf(x, float(self.m), float(self.b))
+
+    def np_sf(self, x):
+        return stats.laplace.sf(x, float(self.m), float(self.b))
+
 
 class Exponential(Continuous):
     accurate_float_transport = True
@@ -285,6 +333,14 @@ class Exponential(Continuous):
     def np_pdf(self, w):
         return stats.expon.pdf(w, scale=1 / float(self.rate))
 
+    def np_cdf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, -np.expm1(-float(self.rate) * np.maximum(x, 0)), 0.0)
+
+    def np_sf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, np.exp(-float(self.rate) * np.maximum(x, 0)), 1.0)
+
 
 class Gamma(Continuous):
     accurate_float_transport = True
@@ -319,6 +375,14 @@ class Gamma(Continuous):
 
     def np_pdf(self, w):
         return stats.gamma.pdf(w, float(self.k), scale=float(self.theta))
+
+    def np_cdf(self, x):
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return special.gammainc(float(self.k), x / float(self.theta))
+
+    def np_sf(self, x):
+        x = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return special.gammaincc(float(self.k), x / float(self.theta))
 
 
 # ---------------------------------------------------------------- constructors
@@ -381,7 +445,9 @@ def gamma(spec, k=2, theta=1):
     return Prior(spec, masses=(mp.mpf(1),), parts=(Gamma(_positive("k", k), _positive("theta", theta)),))
 
 
-def discrete(spec, values, probs):
+def discrete(spec, values=None, probs=None):
+    if values is None or probs is None:
+        raise PriorError("discrete needs values=a|b|... and probs=pa|pb|...")
     if len(values) != len(probs):
         raise PriorError(f"discrete needs as many values as probs, got {len(values)} values and {len(probs)} probs")
     if len(values) == 0:
@@ -409,16 +475,80 @@ def ternary(spec, f0=mp.mpf(1) / 2):
     return discrete(spec, [-1, 0, 1], [(1 - f0) / 2, f0, (1 - f0) / 2])
 
 
-FAMILIES = {
-    "gaussian": (gaussian, "N(mean, std^2); params mean=0, std=1"),
-    "binary": (binary, "+-1 (Ising); param p=0.5 = P(+1)"),
-    "ternary": (ternary, "0 w.p. f0, +-1 w.p. (1-f0)/2; param f0=0.5"),
-    "rectified": (rectified, "f0 zeros + (1-f0) half-normal; param f0=0.5 (sign-constraint optimum)"),
-    "halfnormal": (halfnormal, "|z|, z ~ N(0,1)"),
-    "lognormal": (lognormal, "exp(mu + sigma z); params sigma=1, mu=0"),
-    "uniform": (uniform, "uniform on [low, high]; params low=-1, high=1"),
-    "laplace": (laplace, "exp(-|w-loc|/scale)/(2 scale); params scale=1, loc=0"),
-    "exponential": (exponential, "rate e^{-rate w}, w>0; param rate=1"),
-    "gamma": (gamma, "w^{k-1} e^{-w/theta}; params k=2, theta=1"),
-    "discrete": (discrete, "atoms: values=a|b|c, probs=pa|pb|pc"),
-}
+class Weibull(Continuous):
+    """k/s (w/s)^{k-1} e^{-(w/s)^k}, w > 0 (the registry demo: one class, one register_law line)."""
+
+    accurate_float_transport = True
+    has_closed_transport = True
+    lo = mp.mpf(0)
+
+    def __init__(self, k, scale=1):
+        self.k, self.s = _positive("k", mp.mpf(k)), _positive("scale", mp.mpf(scale))
+
+    def pdf(self, w):
+        if w <= 0:
+            return mp.mpf(0)
+        x = w / self.s
+        return self.k / self.s * x ** (self.k - 1) * mp.exp(-x ** self.k)
+
+    def cdf(self, w):
+        return -mp.expm1(-(w / self.s) ** self.k) if w > 0 else mp.mpf(0)
+
+    def sf(self, w):
+        return mp.exp(-(w / self.s) ** self.k) if w > 0 else mp.mpf(1)
+
+    def moment(self, n):
+        return self.s ** n * mp.gamma(1 + mp.mpf(n) / self.k)
+
+    def quantile_from_z(self, z):
+        # F(w) = 1 - e^{-(w/s)^k} = Phi(z): (w/s)^k = -log H(z), log1p(-Phi(z)) below 0
+        e = -mp.log1p(-mp_Phi(z)) if z < 0 else -mp.log(mp_H(z))
+        return self.s * e ** (1 / self.k)
+
+    def scaled(self, s):
+        return Weibull(self.k, self.s * s)
+
+    def _np(self):
+        return stats.weibull_min(float(self.k), scale=float(self.s))
+
+    def np_pdf(self, w):
+        return self._np().pdf(w)
+
+    def np_cdf(self, x):
+        return self._np().cdf(x)
+
+    def np_sf(self, x):
+        return self._np().sf(x)
+
+    def np_ppf(self, u):
+        return self._np().ppf(u)
+
+    def np_isf(self, u):
+        return self._np().isf(u)
+
+
+def one_part(part_cls):
+    """The constructor of a law made of one continuous part whose class checks its own
+    parameters: ctor(spec, **params) = Prior(spec, part_cls(**params))."""
+    def ctor(spec, **params):
+        return Prior(spec, masses=(mp.mpf(1),), parts=(part_cls(**params),))
+
+    ctor.__name__ = part_cls.__name__.lower()
+    return ctor
+
+
+# ---------------------------------------------------------------- the registry
+register_law("gaussian", gaussian, ("mean", "std"), "N(mean, std^2); params mean=0, std=1")
+register_law("binary", binary, ("p",), "+-1 (Ising); param p=0.5 = P(+1)")
+register_law("ternary", ternary, ("f0",), "0 w.p. f0, +-1 w.p. (1-f0)/2; param f0=0.5")
+register_law("rectified", rectified, ("f0",),
+             "f0 zeros + (1-f0) half-normal; param f0=0.5 (sign-constraint optimum)")
+register_law("halfnormal", halfnormal, (), "|z|, z ~ N(0,1)")
+register_law("lognormal", lognormal, ("sigma", "mu"), "exp(mu + sigma z); params sigma=1, mu=0")
+register_law("uniform", uniform, ("low", "high"), "uniform on [low, high]; params low=-1, high=1")
+register_law("laplace", laplace, ("scale", "loc"), "exp(-|w-loc|/scale)/(2 scale); params scale=1, loc=0")
+register_law("exponential", exponential, ("rate",), "rate e^{-rate w}, w>0; param rate=1")
+register_law("gamma", gamma, ("k", "theta"), "w^{k-1} e^{-w/theta}; params k=2, theta=1")
+register_law("discrete", discrete, ("values", "probs"), "atoms: values=a|b|c, probs=pa|pb|pc",
+             lists=("values", "probs"))
+register_law("weibull", one_part(Weibull), ("k", "scale"), "k/s (w/s)^{k-1} e^{-(w/s)^k}, w>0; params k=1.5, scale=1", defaults={"k": "1.5", "scale": 1})

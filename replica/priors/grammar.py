@@ -19,26 +19,15 @@ import re
 import mpmath as mp
 
 from .base import Prior, PriorError, check_probs
-from .families import FAMILIES
+from . import families as _families  # noqa: F401  (registers the built-in laws)
 from .groups import excitatory_inhibitory, make_groups
+from .registry import COMPOSITES, FAMILIES, HEADS, LAWS, register_head  # noqa: F401
 
 _NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"   # ASCII digits only
 _NUMBER_RE = re.compile(rf"^(?:{_NUMBER}|[+-]?inf)$")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _TERM_RE = re.compile(rf"\s*(?:({_NUMBER})\s*\*\s*)?(-\s*)?([A-Za-z][A-Za-z0-9_]*)\s*(?:\(([^()]*)\))?\s*")
 MAX_SPEC = 4000
-
-COMPOSITES = {
-    "mixture": "pooled mixture: mixture:0.3*gaussian+0.7*lognormal(sigma=1)  ('-' negates a component)",
-    "groups": "synapse groups, each its own constraint: groups:0.8*lognormal(sigma=1)+0.2*-lognormal(sigma=0.5)",
-    "ei": "E/I lognormal groups with balance: ei:fE=0.8,sigmaE=1,sigmaI=1",
-    "density": "user density: density:expr=exp(-w^4),support=-inf|inf (formula in w; see --help)",
-    "file": "measured weights: file:weights.csv or file:weights.npy",
-    "geometry": "weights after learning with a plasticity geometry: "
-                "geometry:potential=entropic,init=lognormal(sigma=0.5),dual_std=0.3 "
-                "(potentials: euclidean, entropic, pnorm(p=3), user(grad=FORMULA); see 'replica geometry')",
-}
-
 
 MAX_EXPONENT = 400   # |decimal exponent| of a parameter: beyond it no prior is meaningful in float64 either
 INFINITE_OK = ("support", "domain")   # the only parameters whose values may be +-inf (interval ends)
@@ -104,23 +93,31 @@ def parse_params(text: str, allowed=None, raw=()):
     return out
 
 
+def _default(value, name):
+    """A registered default, read like a typed value (a decimal string keeps its digits)."""
+    if isinstance(value, (list, tuple)):
+        return [_default(v, name) for v in value]
+    if isinstance(value, str):
+        return number(value, name)
+    return mp.mpf(value)
+
+
 def _family(name: str, params_text: str, spec: str) -> Prior:
-    if name not in FAMILIES:
-        known = ", ".join(list(FAMILIES) + list(COMPOSITES))
+    law = LAWS.get(name)
+    if law is None:
+        known = ", ".join(list(LAWS) + list(HEADS))
         raise PriorError(f"unknown prior family '{name}' (known: {known})")
-    ctor, _ = FAMILIES[name]
-    allowed = ctor.__code__.co_varnames[1:ctor.__code__.co_argcount]
-    params = parse_params(params_text, allowed)
+    params = parse_params(params_text, law.params)
     for key, val in params.items():
-        if isinstance(val, list) and name != "discrete":
+        if isinstance(val, list) and key not in law.lists:
             raise PriorError(f"parameter '{key}' of {name} takes one number, got a list")
-    if name == "discrete":
-        for key in ("values", "probs"):
-            if key not in params:
-                raise PriorError("discrete needs values=a|b|... and probs=pa|pb|...")
-            if not isinstance(params[key], list):
-                params[key] = [params[key]]
-    return ctor(spec, **params)
+    for key in law.lists:
+        if key in params and not isinstance(params[key], list):
+            params[key] = [params[key]]
+    for key, val in law.defaults.items():
+        if key not in params:
+            params[key] = _default(val, key)
+    return law.ctor(spec, **params)
 
 
 def _terms(body: str, spec: str):
@@ -177,34 +174,64 @@ def parse_prior(spec: str):
         raise PriorError(f"prior spec longer than {MAX_SPEC} characters")
     name, _, body = spec.partition(":")
     name = name.strip()
-    if name == "mixture":
-        return _mixture(spec, _terms(body, spec))
-    if name == "groups":
-        return make_groups(spec, _terms(body, spec))
-    if name == "ei":
-        return excitatory_inhibitory(spec, **parse_params(body, ("fE", "sigmaE", "sigmaI")))
-    if name == "density":
-        from .density import density_prior
-
-        params = parse_params(body, ("expr", "support"), raw=("expr",))
-        if "expr" not in params:
-            raise PriorError("density needs expr=FORMULA, e.g. density:expr=exp(-w^4),support=-inf|inf")
-        support = params.get("support", [-mp.inf, mp.inf])
-        if not isinstance(support, list) or len(support) != 2:
-            raise PriorError("support takes two numbers a|b (inf allowed)")
-        return density_prior(spec, params["expr"], *support)
-    if name == "file":
-        from .empirical import file_prior
-
-        return file_prior(spec, body.strip())
-    if name == "geometry":
-        from ..geometry.law import geometry_prior
-
-        return geometry_prior(spec, body)
+    head = HEADS.get(name)
+    if head is not None:
+        return head.parser(spec, body)
     return _family(name, body, spec)
 
 
+# ---------------------------------------------------------------- composite heads
+def _mixture_head(spec, body):
+    return _mixture(spec, _terms(body, spec))
+
+
+def _groups_head(spec, body):
+    return make_groups(spec, _terms(body, spec))
+
+
+def _ei_head(spec, body):
+    return excitatory_inhibitory(spec, **parse_params(body, ("fE", "sigmaE", "sigmaI")))
+
+
+def _density_head(spec, body):
+    from .density import density_prior
+
+    params = parse_params(body, ("expr", "support"), raw=("expr",))
+    if "expr" not in params:
+        raise PriorError("density needs expr=FORMULA, e.g. density:expr=exp(-w^4),support=-inf|inf")
+    support = params.get("support", [-mp.inf, mp.inf])
+    if not isinstance(support, list) or len(support) != 2:
+        raise PriorError("support takes two numbers a|b (inf allowed)")
+    return density_prior(spec, params["expr"], *support)
+
+
+def _file_head(spec, body):
+    from .empirical import file_prior
+
+    return file_prior(spec, body.strip())
+
+
+def _geometry_head(spec, body):
+    from ..geometry.law import geometry_prior
+
+    return geometry_prior(spec, body)
+
+
+register_head("mixture", _mixture_head,
+              "pooled mixture: mixture:0.3*gaussian+0.7*lognormal(sigma=1)  ('-' negates a component)")
+register_head("groups", _groups_head,
+              "synapse groups, each its own constraint: groups:0.8*lognormal(sigma=1)+0.2*-lognormal(sigma=0.5)")
+register_head("ei", _ei_head, "E/I lognormal groups with balance: ei:fE=0.8,sigmaE=1,sigmaI=1")
+register_head("density", _density_head,
+              "user density: density:expr=exp(-w^4),support=-inf|inf (formula in w; see --help)")
+register_head("file", _file_head, "measured weights: file:weights.csv or file:weights.npy")
+register_head("geometry", _geometry_head,
+              "weights after learning with a plasticity geometry: "
+              "geometry:potential=entropic,init=lognormal(sigma=0.5),dual_std=0.3 "
+              "(potentials: euclidean, entropic, pnorm(p=3), user(grad=FORMULA); see 'replica geometry')")
+
+
 def describe_families() -> str:
-    lines = [f"  {n:12s} {h}" for n, (_, h) in FAMILIES.items()]
-    lines += [f"  {n:12s} {h}" for n, h in COMPOSITES.items()]
+    lines = [f"  {n:12s} {law.help}" for n, law in LAWS.items()]
+    lines += [f"  {n:12s} {head.help}" for n, head in HEADS.items()]
     return "\n".join(lines)
