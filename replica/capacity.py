@@ -17,7 +17,7 @@ from solvers.capacity import BoundViolation, capacity_e3, capacity_e3_np, half_u
 from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 
 from .errors import Refused
-from .priors import PriorError, prior as parse_prior
+from .priors import PriorError, as_prior, prior as parse_prior
 from .results import Result
 
 
@@ -27,7 +27,7 @@ def _as_prior(p, dps=15):
     if isinstance(p, str):
         with mp.workdps(dps + 10):
             return parse_prior(p)
-    return p
+    return as_prior(p)      # a law object, a frozen scipy.stats law, a sympy.stats variable, samples
 
 
 def check_kappa(kappa):

@@ -18,7 +18,7 @@ from solvers import constraints as C, fixed_point as fp, teacher_student as ts
 from solvers.channels import Teacher
 from solvers.rs_saddle import measures_of
 
-from .priors import PriorError, prior as parse_prior
+from .priors import PriorError, as_prior
 from .results import Result
 
 
@@ -72,7 +72,7 @@ def register_student(name, cls, help, build=None, refuse=(), plain_only=None, pr
 
 
 def _student_prior(spec):
-    p = parse_prior(spec)
+    p = as_prior(spec)
     if p.grouped:
         raise PriorError("group priors are not supported as students yet")
     return p
@@ -94,6 +94,8 @@ register_student(DISTRIBUTION, C.Distribution, "weights constrained to the distr
 
 def student_kind(student: str) -> str:
     """The registry key of a student spec: a registered name, a prefix, or 'distribution'."""
+    if student is not None and not isinstance(student, str):
+        return DISTRIBUTION          # a law object (scipy, sympy, samples): weights constrained to it
     if not isinstance(student, str) or not student.strip():
         raise PriorError("a student is spherical, sign, bayes, soft:SPEC or a prior spec")
     if student in STUDENTS:
@@ -266,7 +268,7 @@ def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), 
     alphas = [float(a) for a in alphas]
     if any(not math.isfinite(a) or a <= 0 for a in alphas):
         raise PriorError("alpha values must be finite and > 0")
-    pt = parse_prior(teacher).normalized()
+    pt = as_prior(teacher).normalized()
     if pt.grouped:
         raise PriorError("group priors are not supported as teachers yet")
     if rule == "max-margin":
@@ -283,7 +285,7 @@ def transitions(teacher, student, rule="gibbs"):
     poor branch, for a discrete teacher learnt by the Bayes-optimal student or by Gibbs
     learning of its own (Ising) law.  [] where there is no such pair of branches."""
     try:
-        pt = parse_prior(teacher).normalized()
+        pt = as_prior(teacher).normalized()
         con = constraint(student, pt)
     except PriorError:
         return []
@@ -311,7 +313,7 @@ def optimize_student(teacher, family, alphas, rule="max-margin", xatol=2e-3):
     if family not in OPTIMIZABLE:
         raise PriorError(f"cannot optimise family '{family}' (choose from {', '.join(OPTIMIZABLE)})")
     name, (lo, hi) = OPTIMIZABLE[family]
-    pt = parse_prior(teacher).normalized()
+    pt = as_prior(teacher).normalized()
     m = measures_of(pt, 96)[0]
     out = []
     from scipy import optimize as opt

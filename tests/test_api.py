@@ -63,3 +63,31 @@ def test_capacity_result_is_lossless():
 def test_api_refuses_bad_input_in_one_line(call, msg):
     with pytest.raises(replica.PriorError, match=msg.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         call()
+
+
+def test_law_objects_are_accepted_wherever_a_spec_is():
+    """scipy.stats frozen laws, sympy.stats variables and measured weights at the API edge
+    (replica.capacity(scipy.stats.lognorm(1.0)) raised AttributeError before issue 16).
+    A float64 law states its floor: the error estimate is at least ~1e-13, not 1e-20."""
+    import numpy as np
+    import scipy.stats
+    import sympy.stats
+
+    ref = replica.capacity("lognormal:sigma=1", dps=20)
+    sc = replica.capacity(scipy.stats.lognorm(1.0), dps=20)
+    assert abs(sc.alpha_c - ref.alpha_c) <= sc.error_estimate and 1e-15 < sc.error_estimate < 1e-10
+    sy = replica.capacity(sympy.stats.LogNormal("X", 0, 1), dps=20)     # exact: the lognormal family
+    assert abs(sy.alpha_c - ref.alpha_c) <= 2 * ref.error_estimate and sy.error_estimate < 1e-18
+    w = np.random.default_rng(0).normal(size=2000)
+    assert replica.capacity(w, dps=15, entropy=False).alpha_c == replica.capacity(list(w), dps=15, entropy=False).alpha_c
+    a = replica.teacher_student(scipy.stats.norm(), "spherical", "gibbs", [1.0])[0]
+    b = replica.teacher_student("gaussian", "spherical", "gibbs", [1.0])[0]
+    assert a.eps_g == pytest.approx(b.eps_g, abs=1e-12)
+    c = replica.teacher_student("gaussian", scipy.stats.lognorm(0.5), "max-margin", [1.0])[0]
+    d = replica.teacher_student("gaussian", "lognormal:sigma=0.5", "max-margin", [1.0])[0]
+    assert c.eps_g == pytest.approx(d.eps_g, abs=1e-8)
+
+
+def test_law_refuses_other_objects_in_one_line():
+    with pytest.raises(replica.PriorError, match="cannot make a prior from a object: give a spec string"):
+        replica.capacity(object())

@@ -295,16 +295,24 @@ def test_from_sympy_continuous_and_finite():
 
     mp.mp.dps = 30
     ref = replica.prior("lognormal:sigma=1")
-    p = from_sympy(ss.LogNormal("X", 0, 1))   # density 1/w at w = 0: its limit is used there
+    import sympy
+
+    x = sympy.Symbol("x")
+    lognormal_density = sympy.exp(-sympy.log(x) ** 2 / 2) / (x * sympy.sqrt(2 * sympy.pi))
+    assert from_sympy(ss.LogNormal("X", 0, 1)).spec == "lognormal:mu=0.0,sigma=1.0"   # a known family
+    p = from_sympy(ss.ContinuousRV(x, lognormal_density, sympy.Interval(0, sympy.oo)))
+    assert p.spec.startswith("sympy:")        # by its density: 1/w at w = 0, its limit used there
     for k in (1, 2):
         assert abs(p.moment(k) / ref.moment(k) - 1) < 1e-25
     for w in (mp.mpf("0.1"), mp.mpf(1), mp.mpf(5)):
         assert abs(p.cdf(w) - ref.cdf(w)) < 1e-25
     n = from_sympy(ss.Normal("Y", 1, 2))
     assert abs(n.moment(1) - 1) < 1e-25 and abs(n.moment(2) - 5) < 1e-24
+    b = from_sympy(ss.Beta("B", 2, 3))       # no family of ours: the density path
+    assert b.spec.startswith("sympy:") and abs(b.moment(1) - mp.mpf(2) / 5) < 1e-25 \
+        and abs(b.moment(2) - mp.mpf(1) / 5) < 1e-25
     d = from_sympy(ss.Die("D", 6))
     assert [int(v) for v in d.values] == [1, 2, 3, 4, 5, 6] and abs(d.moment(1) - mp.mpf(7) / 2) < 1e-25
-    import sympy
 
     a = sympy.Symbol("a", positive=True)
     with pytest.raises(PriorError, match="free parameters"):
@@ -339,7 +347,8 @@ def test_as_prior_dispatch():
     ei = replica.prior("ei:fE=0.8")
     assert as_prior(ei) is ei
     assert isinstance(as_prior(stats.gamma(2)).parts[0], ScipyLaw)
-    assert as_prior(ss.Normal("Z", 0, 1)).spec.startswith("sympy:")
+    assert as_prior(ss.Normal("Z", 0, 1)).spec == "gaussian:mean=0.0,std=1.0"
+    assert as_prior(ss.Beta("B", 2, 2)).spec.startswith("sympy:")
     assert as_prior([1.0, -1.0, 2.0]).empirical and as_prior((1, 2)).empirical
     for bad in (3.0, {"a": 1}, ["x", 1], np.array(["a"])):
         with pytest.raises(PriorError) as err:

@@ -210,6 +210,9 @@ def from_sympy(X) -> Prior:
         return _atoms(spec, [v for v, _ in items], [p for _, p in items])
     if not isinstance(space, SingleContinuousPSpace):
         raise PriorError(f"{spec}: only single continuous or finite sympy.stats random variables are priors")
+    family = _sympy_family(dist)
+    if family is not None:
+        return family
     support = dist.set
     if not isinstance(support, sympy.Interval):
         raise PriorError(f"{spec}: the support {support} is not an interval")
@@ -225,6 +228,33 @@ def from_sympy(X) -> Prior:
     if abs(z - 1) > mp.mpf("1e-8"):
         raise PriorError(f"{spec}: the density integrates to {mp.nstr(z, 10)} on its support, not 1")
     return prior
+
+
+# sympy.stats distribution -> (registered family, its parameter names in sympy's argument order):
+# a variable of a family we know becomes that family, with closed-form tails and transport
+# at any precision (a heavy-tailed density such as the lognormal cannot be tabulated in float64)
+_SYMPY_FAMILIES = {
+    "NormalDistribution": ("gaussian", ("mean", "std")),
+    "LogNormalDistribution": ("lognormal", ("mu", "sigma")),
+    "ExponentialDistribution": ("exponential", ("rate",)),
+    "GammaDistribution": ("gamma", ("k", "theta")),
+    "LaplaceDistribution": ("laplace", ("loc", "scale")),
+    "UniformDistribution": ("uniform", ("low", "high")),
+    "WeibullDistribution": ("weibull", ("scale", "k")),
+}
+
+
+def _sympy_family(dist):
+    """The registered family of a sympy distribution with numeric parameters, or None."""
+    from .registry import LAWS
+
+    name = type(dist).__name__
+    if name not in _SYMPY_FAMILIES or any(not a.is_number for a in dist.args):
+        return None
+    family, names = _SYMPY_FAMILIES[name]
+    params = dict(zip(names, (_mp_of(a) for a in dist.args)))
+    spec = f"{family}:" + ",".join(f"{k}={mp.nstr(v, 17)}" for k, v in params.items())
+    return LAWS[family].ctor(spec, **params)
 
 
 # ---------------------------------------------------------------- measured weights
