@@ -19,6 +19,7 @@ import warnings
 import mpmath as mp
 import numpy as np
 
+from . import geometry as _geometry  # noqa: F401  registers the geometry: prior head
 from . import workers
 from .argtypes import Parser, check_patterns, integer, parse_range, real
 from .capacity import capacity, curve, curve_mp

@@ -34,10 +34,17 @@ COMPOSITES = {
     "ei": "E/I lognormal groups with balance: ei:fE=0.8,sigmaE=1,sigmaI=1",
     "density": "user density: density:expr=exp(-w^4),support=-inf|inf (formula in w; see --help)",
     "file": "measured weights: file:weights.csv or file:weights.npy",
-    "geometry": "weights after learning with a plasticity geometry: "
-                "geometry:potential=entropic,init=lognormal(sigma=0.5),dual_std=0.3 "
-                "(potentials: euclidean, entropic, pnorm(p=3), user(grad=FORMULA); see 'replica geometry')",
 }
+
+HEADS: dict = {}   # name -> (parser(spec, body) -> Prior, help): spec heads registered by other packages
+
+
+def register_head(name: str, parser, help: str):
+    """Add a spec head `name:` parsed by `parser(spec, body)`; `help` is its line in
+    describe_families().  (replica.geometry registers 'geometry' this way, so that the
+    prior grammar does not import the packages built on it.)"""
+    HEADS[name] = (parser, help)
+
 
 
 MAX_EXPONENT = 400   # |decimal exponent| of a parameter: beyond it no prior is meaningful in float64 either
@@ -106,7 +113,7 @@ def parse_params(text: str, allowed=None, raw=()):
 
 def _family(name: str, params_text: str, spec: str) -> Prior:
     if name not in FAMILIES:
-        known = ", ".join(list(FAMILIES) + list(COMPOSITES))
+        known = ", ".join(list(FAMILIES) + list(COMPOSITES) + list(HEADS))
         raise PriorError(f"unknown prior family '{name}' (known: {known})")
     ctor, _ = FAMILIES[name]
     allowed = ctor.__code__.co_varnames[1:ctor.__code__.co_argcount]
@@ -197,14 +204,13 @@ def parse_prior(spec: str):
         from .empirical import file_prior
 
         return file_prior(spec, body.strip())
-    if name == "geometry":
-        from ..geometry.law import geometry_prior
-
-        return geometry_prior(spec, body)
+    if name in HEADS:
+        return HEADS[name][0](spec, body)
     return _family(name, body, spec)
 
 
 def describe_families() -> str:
     lines = [f"  {n:12s} {h}" for n, (_, h) in FAMILIES.items()]
     lines += [f"  {n:12s} {h}" for n, h in COMPOSITES.items()]
+    lines += [f"  {n:12s} {h}" for n, (_, h) in HEADS.items()]
     return "\n".join(lines)
