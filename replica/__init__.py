@@ -7,6 +7,7 @@
 from .capacity import CapacityResult, CurvePoint, capacity, curve, curve_mp
 from .priors import PriorError, prior
 from .teacher_student import TSPoint, teacher_student
+from . import geometry as _geometry  # registers the geometry: prior head
 
 __all__ = ["teacher_student", "TSPoint", "capacity", "curve", "curve_mp", "prior", "PriorError", "CapacityResult", "CurvePoint"]
 __version__ = "0.1.0"
