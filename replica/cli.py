@@ -27,6 +27,9 @@ from .errors import Refused, UserError
 from .files import read_text
 from .plugins import add_plugins
 from .priors import describe_families, prior as parse_prior
+from .teacher_student import DISTRIBUTION, PREFIXED, STUDENTS
+
+DEFAULT_STUDENT = next(iter(STUDENTS))   # the first registered student kind
 
 CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
                "margin kappa against that norm, alpha = P/N (THEORY.md sec. 1)")
@@ -42,6 +45,14 @@ PRIOR_HELP = """Prior spec (the same strings work in the Python API, replica.pri
   density formulas: numbers, w, + - * / ^, ( ), pi, e and the functions
   exp log sqrt abs sin cos tan sinh cosh tanh erf erfc gamma max min heaviside step sign.
 """
+
+
+def student_help():
+    """The --student choices, from the student registry (replica.teacher_student)."""
+    kinds = [(n, k) for n, k in STUDENTS.items() if n != DISTRIBUTION]
+    kinds += [(f"{n}SPEC", k) for n, k in PREFIXED.items()]
+    kinds += [("SPEC", k) for n, k in STUDENTS.items() if n == DISTRIBUTION]
+    return " | ".join(f"{n}: {k.help}" for n, k in kinds) + f"; default {DEFAULT_STUDENT}"
 
 
 class UsageError(UserError):
@@ -215,53 +226,39 @@ def _json_safe(obj):
     return obj
 
 
-def cmd_teacher_student(args):
-    from .teacher_student import check_combination, teacher_student, transitions
+def _ts_compare(args, alphas):
+    from .teacher_student import compare_students
 
-    alphas, _ = parse_range(args.alpha, "alpha")
-    if any(a <= 0 for a in alphas):
-        raise UsageError("alpha values must be > 0")
-    if args.compare or args.optimize_student:
-        if args.rule not in (None, "max-margin"):
-            raise UsageError("--compare and --optimize-student are max-margin comparisons (omit --rule gibbs)")
-        if args.temperature:
-            raise UsageError("--temperature applies to Gibbs learning, not to --compare or --optimize-student")
-    if args.compare:
-        from .teacher_student import compare_students
-        res = compare_students(args.teacher, alphas, args.noise, args.flip)
-        if args.json:
-            print(json.dumps(_json_safe({"teacher": args.teacher, "rule": "max-margin",
-                                         "students": {k: [p.to_dict() for p in v] for k, v in res.items()}})))
-            return
-        print(f"teacher: {args.teacher}   max-margin eps_g = arccos(R)/pi (clean teacher) by student")
-        labels = list(res)
-        print(f"{'alpha':>10} " + " ".join(f"{k:>18}" for k in labels))
-        for i, a in enumerate(alphas):
-            print(f"{a:10.5g} " + " ".join(_cell(res[k][i].eps_g, 18, ".8f") for k in labels))
-        for p in res.get(f"optimal {args.teacher.split(':')[0]}", []):
-            print(f"  alpha {p.alpha:g}: {p.branch}")
-        return
-    if args.optimize_student:
-        from .teacher_student import optimize_student
-        res = optimize_student(args.teacher, args.optimize_student, alphas, "max-margin")
-        if args.json:
-            print(json.dumps(_json_safe({"teacher": args.teacher, "family": args.optimize_student,
-                                         "rule": "max-margin", "transitions": [],
-                                         "points": [{**p.to_dict(), "parameter": x} for _, x, p in res]})))
-            return
-        print(f"teacher: {args.teacher}   optimal student in family '{args.optimize_student}' at each alpha (max-margin)")
-        print(f"{'alpha':>10} {'parameter':>10} {'R':>12} {'eps_g':>12} {'kappa':>12}")
-        for a, x, p in res:
-            print(f"{a:10.5g} {x:10.4f} {_cell(p.R, 12, '.8f')} {_cell(p.eps_g, 12, '.8f')} {_cell(p.kappa, 12, '.8f')}")
-        return
-    rule = check_combination(args.student, args.rule, args.noise, args.flip, args.temperature)
-    pts = teacher_student(args.teacher, args.student, rule, alphas, noise=args.noise, flip=args.flip,
-                          temperature=args.temperature)
-    trans = transitions(args.teacher, args.student, rule)
+    res = compare_students(args.teacher, alphas, args.noise, args.flip)
     if args.json:
-        print(json.dumps(_json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
-                                     "points": [p.to_dict() for p in pts], "transitions": trans})))
+        print(json.dumps(_json_safe({"teacher": args.teacher, "rule": "max-margin",
+                                     "students": {k: [p.to_dict() for p in v] for k, v in res.items()}})))
         return
+    print(f"teacher: {args.teacher}   max-margin eps_g = arccos(R)/pi (clean teacher) by student")
+    labels = list(res)
+    print(f"{'alpha':>10} " + " ".join(f"{k:>18}" for k in labels))
+    for i, a in enumerate(alphas):
+        print(f"{a:10.5g} " + " ".join(_cell(res[k][i].eps_g, 18, ".8f") for k in labels))
+    for p in res.get(f"optimal {args.teacher.split(':')[0]}", []):
+        print(f"  alpha {p.alpha:g}: {p.branch}")
+
+
+def _ts_optimize(args, alphas):
+    from .teacher_student import optimize_student
+
+    res = optimize_student(args.teacher, args.optimize_student, alphas, "max-margin")
+    if args.json:
+        print(json.dumps(_json_safe({"teacher": args.teacher, "family": args.optimize_student,
+                                     "rule": "max-margin", "transitions": [],
+                                     "points": [{**p.to_dict(), "parameter": x} for _, x, p in res]})))
+        return
+    print(f"teacher: {args.teacher}   optimal student in family '{args.optimize_student}' at each alpha (max-margin)")
+    print(f"{'alpha':>10} {'parameter':>10} {'R':>12} {'eps_g':>12} {'kappa':>12}")
+    for a, x, p in res:
+        print(f"{a:10.5g} {x:10.4f} {_cell(p.R, 12, '.8f')} {_cell(p.eps_g, 12, '.8f')} {_cell(p.kappa, 12, '.8f')}")
+
+
+def _ts_print(args, rule, pts, trans):
     noise = f"noise sigma={args.noise:g}, flips p={args.flip:g}" if (args.noise or args.flip) else "noise-free"
     if args.temperature:
         noise += f", T={args.temperature:g}"
@@ -280,14 +277,35 @@ def cmd_teacher_student(args):
         print(f"transition: {tr['type']} at alpha = {tr['alpha']:.8f}")
 
 
-def build_parser():
-    ap = Parser(
-        prog="replica",
-        description="Replica theory of perceptrons with constrained weight distributions "
-                    "(Zhong, Sorscher, Lee, Sompolinsky 2022).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Run 'replica priors' for the prior spec grammar.")
-    sub = ap.add_subparsers(dest="command", required=True)
+def cmd_teacher_student(args):
+    from .teacher_student import check_combination, teacher_student, transitions
+
+    alphas, _ = parse_range(args.alpha, "alpha")
+    if any(a <= 0 for a in alphas):
+        raise UsageError("alpha values must be > 0")
+    if args.compare or args.optimize_student:
+        if args.rule not in (None, "max-margin"):
+            raise UsageError("--compare and --optimize-student are max-margin comparisons (omit --rule gibbs)")
+        if args.temperature:
+            raise UsageError("--temperature applies to Gibbs learning, not to --compare or --optimize-student")
+    if args.compare:
+        _ts_compare(args, alphas)
+        return
+    if args.optimize_student:
+        _ts_optimize(args, alphas)
+        return
+    rule = check_combination(args.student, args.rule, args.noise, args.flip, args.temperature)
+    pts = teacher_student(args.teacher, args.student, rule, alphas, noise=args.noise, flip=args.flip,
+                          temperature=args.temperature)
+    trans = transitions(args.teacher, args.student, rule)
+    if args.json:
+        print(json.dumps(_json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
+                                     "points": [p.to_dict() for p in pts], "transitions": trans})))
+        return
+    _ts_print(args, rule, pts, trans)
+
+
+def _add_capacity(sub):
     c = sub.add_parser("capacity", help="capacity alpha_c(kappa) (E3, E4) at chosen precision",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Capacity of a perceptron whose weight distribution is constrained to the prior.\n"
@@ -299,6 +317,9 @@ def build_parser():
     c.add_argument("--dps", type=integer, default=30, help="decimal digits of precision (default 30)")
     c.add_argument("--json", action="store_true", help="print JSON (numbers as strings with all digits)")
     c.set_defaults(func=cmd_capacity)
+
+
+def _add_curve(sub):
     k = sub.add_parser("curve", help="q(alpha) and free entropy along alpha (E1-E2), float64",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog=PRIOR_HELP % describe_families())
@@ -312,6 +333,9 @@ def build_parser():
                    help="with --json: include the Lagrange function lambda(w) on the prior's nodes")
     k.add_argument("--json", action="store_true", help="print JSON")
     k.set_defaults(func=cmd_curve)
+
+
+def _add_derive(sub):
     dv = sub.add_parser("derive", help="symbolic RS free entropy and saddle-point equations (sympy)",
                         description="Derive the replica-symmetric free entropy (E1/E5-E6) and its saddle-point "
                                     "equations for a prior, and print them as LaTeX, text, JSON or sympy srepr.")
@@ -322,6 +346,9 @@ def build_parser():
     dv.add_argument("--noise", action="store_true", help="Gaussian output noise sigma in E6")
     dv.add_argument("--format", choices=["latex", "text", "json", "srepr"], default="latex")
     dv.set_defaults(func=cmd_derive)
+
+
+def _add_check(sub):
     ck = sub.add_parser("check", help="check your own saddle-point equations against the derived ones",
                         formatter_class=argparse.RawDescriptionHelpFormatter,
                         description="Each line of FILE is NAME = EXPRESSION, NAME one of the derived terms or "
@@ -335,6 +362,9 @@ def build_parser():
     ck.add_argument("--teacher", help="teacher spec (teacher-student derivation)")
     ck.add_argument("--student", help="student spec (teacher-student derivation)")
     ck.set_defaults(func=cmd_check)
+
+
+def _add_teacher_student(sub):
     tsp = sub.add_parser("teacher-student", help="generalization of a student learning from a teacher (E5-E8)",
                          description="Teacher-student generalization, replica symmetric. Students: spherical, "
                                      "sign (w >= 0), or a prior spec (distribution-constrained student).\n"
@@ -342,8 +372,7 @@ def build_parser():
                                      "the Bayes-optimal student (bayes) is the posterior mean.",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     tsp.add_argument("--teacher", required=True, help="teacher prior spec")
-    tsp.add_argument("--student", default="spherical", help="spherical | sign | bayes (soft prior = teacher's, Bayes-optimal) | soft:SPEC (soft prior) | "
-                          "prior spec (distribution constraint); default spherical")
+    tsp.add_argument("--student", default=DEFAULT_STUDENT, help=student_help())
     tsp.add_argument("--rule", choices=["max-margin", "gibbs"],
                      help="learning rule (default: gibbs for soft:SPEC students, max-margin otherwise; "
                           "the Bayes-optimal student is a posterior mean, not a rule)")
@@ -358,15 +387,30 @@ def build_parser():
                      help="max-margin eps_g of spherical, sign-constrained, teacher-matched and optimal students side by side")
     tsp.add_argument("--json", action="store_true", help="print JSON")
     tsp.set_defaults(func=cmd_teacher_student)
+
+
+def _add_priors(sub):
+    pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
+    pr.add_argument("spec", nargs="?", help="a prior spec to describe")
+    pr.set_defaults(func=cmd_priors)
+
+def build_parser():
+    ap = Parser(
+        prog="replica",
+        description="Replica theory of perceptrons with constrained weight distributions "
+                    "(Zhong, Sorscher, Lee, Sompolinsky 2022).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'replica priors' for the prior spec grammar.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    for add in (_add_capacity, _add_curve, _add_derive, _add_check, _add_teacher_student):
+        add(sub)
     add_plugins("replica.commands", sub)   # validate (validation.cli)
     from .cli_diagrams import add_parsers as add_diagram_parsers
     from .geometry.cli import add_parser as add_geometry
 
     add_diagram_parsers(sub)
     add_geometry(sub)
-    pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
-    pr.add_argument("spec", nargs="?", help="a prior spec to describe")
-    pr.set_defaults(func=cmd_priors)
+    _add_priors(sub)
     return ap
 
 

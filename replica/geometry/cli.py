@@ -143,6 +143,13 @@ def add_parser(sub):
                        epilog=epilog)
     gs = g.add_subparsers(dest="geometry_command", required=True)
 
+    _add_predict(gs, epilog)
+    _add_fit(gs, epilog)
+    add_plugins("replica.geometry.commands", gs)   # train (validation.cli)
+    return g
+
+
+def _add_predict(gs, epilog):
     pr = gs.add_parser("predict", help="weight distribution after learning with a potential",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Predict the weight distribution after learning.\n" + MODEL + "\nThe dual "
@@ -164,6 +171,8 @@ def add_parser(sub):
     pr.add_argument("--json", action="store_true", help="print JSON")
     pr.set_defaults(func=cmd_predict)
 
+
+def _add_fit(gs, epilog):
     ft = gs.add_parser("fit", help="which geometry maps 'before' weights onto 'after' weights",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="For each candidate potential, fit the Gaussian dual change (m, s) by maximum "
@@ -182,6 +191,3 @@ def add_parser(sub):
     ft.add_argument("--qq", metavar="PNG", help="write QQ plots of the after-weights against each fitted law")
     ft.add_argument("--json", action="store_true", help="print JSON")
     ft.set_defaults(func=cmd_fit)
-
-    add_plugins("replica.geometry.commands", gs)   # train (validation.cli)
-    return g
