@@ -288,3 +288,27 @@ def test_no_function_longer_than_50_lines(rel):
 
 def test_the_length_check_can_fail():
     assert long_functions(ROOT / "replica" / "cli.py", limit=5)   # every CLI has a function of 6+ lines
+
+
+# ---------------------------------------------------------------- plug-ins
+def test_plugins_come_from_entry_points_and_the_default_list(tmp_path, monkeypatch):
+    import argparse
+    import sys
+
+    from replica.plugins import DEFAULT_PLUGINS, plugins
+
+    info = tmp_path / "demo-0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo\nVersion: 0\n")
+    (info / "entry_points.txt").write_text("[replica.commands]\nhello = demo_plugin:register\n")
+    (tmp_path / "demo_plugin.py").write_text(
+        "def register(sub):\n    sub.add_parser('hello').set_defaults(func=lambda args: 'hi')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = plugins("replica.commands")
+    assert [f.__module__ for f in found] == ["validation.cli", "demo_plugin"]
+    sub = argparse.ArgumentParser().add_subparsers(dest="command")
+    for register in found:
+        register(sub)
+    assert {"validate", "hello"} <= set(sub.choices)
+    assert "replica.commands" in DEFAULT_PLUGINS and plugins("no.such.group") == []
+    sys.modules.pop("demo_plugin", None)
