@@ -15,6 +15,7 @@ from .capacity import CapacityResult, CurvePoint, capacity, curve, curve_mp
 from .priors import PriorError, prior
 from .results import Result
 from .teacher_student import TSPoint, teacher_student
+from . import geometry as _geometry  # registers the geometry: prior head
 
 __all__ = ["capacity", "curve", "curve_mp", "teacher_student", "phase_diagram", "table", "derive", "check",
            "law", "constraint", "channel", "prior", "Result", "PriorError", "CapacityResult", "CurvePoint",

@@ -1,6 +1,7 @@
 """Command line: `replica capacity`, `replica curve`, `replica priors`, `replica derive`, `check`,
-`teacher-student`, `validate`; `phase-diagram`, `table` and `reproduce` live in `cli_diagrams`,
-`geometry` in `replica.geometry.cli`.
+`teacher-student`; `phase-diagram`, `table` and `reproduce` live in `cli_diagrams`,
+`geometry` in `replica.geometry.cli`; plug-ins (replica.plugins) add `validate` and
+`geometry train` from validation.cli.
 
 Bad input (prior specs, ranges, precision) prints one line `replica: error: ...` and exits
 with status 2; no tracebacks for user errors.
@@ -17,14 +18,17 @@ import time
 import warnings
 
 import mpmath as mp
-import numpy as np
 
+from . import geometry as _geometry  # noqa: F401  registers the geometry: prior head
 from . import workers
-from .argtypes import Parser, check_patterns, integer, parse_range, real
+from .argtypes import Parser, integer, parse_range, real
 from .capacity import capacity, curve, curve_mp
 from .errors import Refused, UserError
-from .files import FIGURE_FORMATS, check_output, read_text
+from .files import read_text
+from .plugins import add_plugins
 from .priors import describe_families, prior as parse_prior
+from .teacher_student import DEFAULT_STUDENT, DISTRIBUTION, PREFIXED, STUDENTS
+
 
 CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
                "margin kappa against that norm, alpha = P/N (THEORY.md sec. 1)")
@@ -40,6 +44,14 @@ PRIOR_HELP = """Prior spec (the same strings work in the Python API, replica.pri
   density formulas: numbers, w, + - * / ^, ( ), pi, e and the functions
   exp log sqrt abs sin cos tan sinh cosh tanh erf erfc gamma max min heaviside step sign.
 """
+
+
+def student_help():
+    """The --student choices, from the student registry (replica.teacher_student)."""
+    kinds = [(n, k) for n, k in STUDENTS.items() if n != DISTRIBUTION]
+    kinds += [(f"{n}SPEC", k) for n, k in PREFIXED.items()]
+    kinds += [("SPEC", k) for n, k in STUDENTS.items() if n == DISTRIBUTION]
+    return " | ".join(f"{n}: {k.help}" for n, k in kinds) + f"; default {DEFAULT_STUDENT}"
 
 
 class UsageError(UserError):
@@ -213,53 +225,39 @@ def _json_safe(obj):
     return obj
 
 
-def cmd_teacher_student(args):
-    from .teacher_student import check_combination, teacher_student, transitions
+def _ts_compare(args, alphas):
+    from .teacher_student import compare_students
 
-    alphas, _ = parse_range(args.alpha, "alpha")
-    if any(a <= 0 for a in alphas):
-        raise UsageError("alpha values must be > 0")
-    if args.compare or args.optimize_student:
-        if args.rule not in (None, "max-margin"):
-            raise UsageError("--compare and --optimize-student are max-margin comparisons (omit --rule gibbs)")
-        if args.temperature:
-            raise UsageError("--temperature applies to Gibbs learning, not to --compare or --optimize-student")
-    if args.compare:
-        from .teacher_student import compare_students
-        res = compare_students(args.teacher, alphas, args.noise, args.flip)
-        if args.json:
-            print(json.dumps(_json_safe({"teacher": args.teacher, "rule": "max-margin",
-                                         "students": {k: [p.to_dict() for p in v] for k, v in res.items()}})))
-            return
-        print(f"teacher: {args.teacher}   max-margin eps_g = arccos(R)/pi (clean teacher) by student")
-        labels = list(res)
-        print(f"{'alpha':>10} " + " ".join(f"{k:>18}" for k in labels))
-        for i, a in enumerate(alphas):
-            print(f"{a:10.5g} " + " ".join(_cell(res[k][i].eps_g, 18, ".8f") for k in labels))
-        for p in res.get(f"optimal {args.teacher.split(':')[0]}", []):
-            print(f"  alpha {p.alpha:g}: {p.branch}")
-        return
-    if args.optimize_student:
-        from .teacher_student import optimize_student
-        res = optimize_student(args.teacher, args.optimize_student, alphas, "max-margin")
-        if args.json:
-            print(json.dumps(_json_safe({"teacher": args.teacher, "family": args.optimize_student,
-                                         "rule": "max-margin", "transitions": [],
-                                         "points": [{**p.to_dict(), "parameter": x} for _, x, p in res]})))
-            return
-        print(f"teacher: {args.teacher}   optimal student in family '{args.optimize_student}' at each alpha (max-margin)")
-        print(f"{'alpha':>10} {'parameter':>10} {'R':>12} {'eps_g':>12} {'kappa':>12}")
-        for a, x, p in res:
-            print(f"{a:10.5g} {x:10.4f} {_cell(p.R, 12, '.8f')} {_cell(p.eps_g, 12, '.8f')} {_cell(p.kappa, 12, '.8f')}")
-        return
-    rule = check_combination(args.student, args.rule, args.noise, args.flip, args.temperature)
-    pts = teacher_student(args.teacher, args.student, rule, alphas, noise=args.noise, flip=args.flip,
-                          temperature=args.temperature)
-    trans = transitions(args.teacher, args.student, rule)
+    res = compare_students(args.teacher, alphas, args.noise, args.flip)
     if args.json:
-        print(json.dumps(_json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
-                                     "points": [p.to_dict() for p in pts], "transitions": trans})))
+        print(json.dumps(_json_safe({"teacher": args.teacher, "rule": "max-margin",
+                                     "students": {k: [p.to_dict() for p in v] for k, v in res.items()}})))
         return
+    print(f"teacher: {args.teacher}   max-margin eps_g = arccos(R)/pi (clean teacher) by student")
+    labels = list(res)
+    print(f"{'alpha':>10} " + " ".join(f"{k:>18}" for k in labels))
+    for i, a in enumerate(alphas):
+        print(f"{a:10.5g} " + " ".join(_cell(res[k][i].eps_g, 18, ".8f") for k in labels))
+    for p in res.get(f"optimal {args.teacher.split(':')[0]}", []):
+        print(f"  alpha {p.alpha:g}: {p.branch}")
+
+
+def _ts_optimize(args, alphas):
+    from .teacher_student import optimize_student
+
+    res = optimize_student(args.teacher, args.optimize_student, alphas, "max-margin")
+    if args.json:
+        print(json.dumps(_json_safe({"teacher": args.teacher, "family": args.optimize_student,
+                                     "rule": "max-margin", "transitions": [],
+                                     "points": [{**p.to_dict(), "parameter": x} for _, x, p in res]})))
+        return
+    print(f"teacher: {args.teacher}   optimal student in family '{args.optimize_student}' at each alpha (max-margin)")
+    print(f"{'alpha':>10} {'parameter':>10} {'R':>12} {'eps_g':>12} {'kappa':>12}")
+    for a, x, p in res:
+        print(f"{a:10.5g} {x:10.4f} {_cell(p.R, 12, '.8f')} {_cell(p.eps_g, 12, '.8f')} {_cell(p.kappa, 12, '.8f')}")
+
+
+def _ts_print(args, rule, pts, trans):
     noise = f"noise sigma={args.noise:g}, flips p={args.flip:g}" if (args.noise or args.flip) else "noise-free"
     if args.temperature:
         noise += f", T={args.temperature:g}"
@@ -278,133 +276,35 @@ def cmd_teacher_student(args):
         print(f"transition: {tr['type']} at alpha = {tr['alpha']:.8f}")
 
 
-def _sizes(text):
-    try:
-        ns = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--n takes comma-separated integers, e.g. 50,100,200; got '{text}'") from None
-    if any(n < 5 or n > 5000 for n in ns):
-        raise UsageError("--n takes sizes between 5 and 5000, e.g. 50,100,200")
-    return ns
+def cmd_teacher_student(args):
+    from .teacher_student import check_combination, teacher_student, transitions
+
+    alphas, _ = parse_range(args.alpha, "alpha")
+    if any(a <= 0 for a in alphas):
+        raise UsageError("alpha values must be > 0")
+    if args.compare or args.optimize_student:
+        if args.rule not in (None, "max-margin"):
+            raise UsageError("--compare and --optimize-student are max-margin comparisons (omit --rule gibbs)")
+        if args.temperature:
+            raise UsageError("--temperature applies to Gibbs learning, not to --compare or --optimize-student")
+    if args.compare:
+        _ts_compare(args, alphas)
+        return
+    if args.optimize_student:
+        _ts_optimize(args, alphas)
+        return
+    rule = check_combination(args.student, args.rule, args.noise, args.flip, args.temperature)
+    pts = teacher_student(args.teacher, args.student, rule, alphas, noise=args.noise, flip=args.flip,
+                          temperature=args.temperature)
+    trans = transitions(args.teacher, args.student, rule)
+    if args.json:
+        print(json.dumps(_json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
+                                     "points": [p.to_dict() for p in pts], "transitions": trans})))
+        return
+    _ts_print(args, rule, pts, trans)
 
 
-def _executor(n):
-    return workers.executor(n)
-
-
-def _emit(text, args):
-    print(text, end="")
-    if args.table:
-        with open(args.table, "w", encoding="utf-8") as fh:
-            fh.write(text)
-
-
-def cmd_validate(args):
-    from validation import reports
-
-    if args.samples < 2 or args.samples > 100000:
-        raise UsageError("--samples must be between 2 and 100000")
-    if args.sweeps < 1:
-        raise UsageError("--sweeps must be >= 1")
-    if not 1 <= args.restarts <= 1000:
-        raise UsageError("--restarts must be between 1 and 1000")
-    if args.recorded_only and args.what != "capacity":
-        raise UsageError("--recorded-only applies to validate capacity")
-    ns = _sizes(args.n)
-    alphas, _ = parse_range(args.alpha, "alpha", lo_ok=1e-9)
-    check_patterns(max(ns), max(alphas))
-    check_output(args.table, "--table")
-    check_output(args.figure, "--figure", FIGURE_FORMATS)
-    ex = _executor(args.workers)
-    progress = not args.quiet
-    try:
-        if args.what == "capacity":
-            from validation.capacity_sim import simulate_capacity
-
-            if not args.prior:
-                raise UsageError("validate capacity needs --prior")
-            trainer = args.trainer or ("qp" if args.prior in ("gaussian", "sign") else "permutation")
-            if trainer == "qp" and args.prior not in ("gaussian", "sign"):
-                raise UsageError("--trainer qp covers --prior gaussian (spherical) and sign only")
-            if trainer == "relaxation" and args.prior == "sign":
-                raise UsageError("--trainer relaxation needs a distribution (prior spec), not sign")
-            if args.prior != "sign":
-                parse_prior(args.prior)
-            kappas, sweep = parse_range(args.kappa, "--kappa")
-            if sweep:
-                raise UsageError("validate capacity takes one --kappa (the margin every pattern is stored with)")
-            kappa = kappas[0]
-            if args.restarts != 1 and trainer != "permutation":
-                raise UsageError("--restarts applies to the permutation trainer only")
-            rep = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
-                                    sweeps=args.sweeps, kappa=kappa, executor=ex, progress=progress,
-                                    restarts=args.restarts, run=not args.recorded_only)
-            if not any(r.alphas for r in rep.rows):
-                raise UsageError(f"no records in {args.out} match these settings and this grid")
-            alpha_c = float(capacity("rectified" if args.prior == "sign" else args.prior, args.kappa, dps=15).alpha_c)
-            _emit(reports.capacity_table(rep, alpha_c, args.format), args)
-            if args.figure:
-                reports.capacity_figure(rep, alpha_c, args.figure)
-        elif args.what == "kappa":
-            from validation.kappa_sweep import simulate_kappa, theory_kappa
-
-            if not args.prior:
-                raise UsageError("validate kappa needs --prior")
-            if args.prior != "sign":
-                parse_prior(args.prior)
-            try:
-                theory_kappa(alphas[0], args.prior)
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
-            rep = simulate_kappa(args.prior, ns, alphas, args.samples, args.out, trainer=args.trainer,
-                                 sweeps=args.sweeps, executor=ex, progress=progress)
-            _emit(reports.kappa_table(rep, args.format), args)
-            if args.figure:
-                reports.kappa_figure(rep, args.figure, lambda a: theory_kappa(a, args.prior))
-        else:
-            from validation.teacher_student_sim import simulate_teacher_student
-
-            from .teacher_student import teacher_student
-
-            if not args.teacher:
-                raise UsageError("validate teacher-student needs --teacher")
-            parse_prior(args.teacher)
-            students = args.student or ["spherical"]
-            for st in students:
-                if st not in ("spherical", "sign"):
-                    parse_prior(st)
-            reps, ths, errs = [], [], []
-            for st in students:
-                reps.append(simulate_teacher_student(args.teacher, st, args.rule, ns, alphas, args.samples, args.out,
-                                                     sweeps=args.sweeps, executor=ex, progress=progress))
-                pts = teacher_student(args.teacher, st, args.rule, alphas)
-                ths.append({float(p.alpha): p.eps_g for p in pts})
-                errs.append({float(p.alpha): p.eps_error for p in pts})
-            _emit(reports.ts_table(reps, ths, args.format, errs), args)
-            if args.figure:
-                fine = list(np.linspace(min(alphas), max(alphas), 25)) if len(alphas) > 1 else alphas
-                dense = [{float(p.alpha): p.eps_g for p in teacher_student(args.teacher, st, args.rule, fine)}
-                         for st in students]
-                reports.ts_figure(reps, ths, args.figure, dense)
-    except BaseException:
-        workers.stop(ex)      # an error or Ctrl-C: stop the workers now, not after their queue
-        raise
-    finally:
-        ex.shutdown()
-    if args.format == "markdown":
-        print(f"records: {args.out} (resumable: rerun the same command to reuse finished samples)")
-        if args.figure:
-            print(f"figure: {args.figure}")
-
-
-def build_parser():
-    ap = Parser(
-        prog="replica",
-        description="Replica theory of perceptrons with constrained weight distributions "
-                    "(Zhong, Sorscher, Lee, Sompolinsky 2022).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Run 'replica priors' for the prior spec grammar.")
-    sub = ap.add_subparsers(dest="command", required=True)
+def _add_capacity(sub):
     c = sub.add_parser("capacity", help="capacity alpha_c(kappa) (E3, E4) at chosen precision",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Capacity of a perceptron whose weight distribution is constrained to the prior.\n"
@@ -416,6 +316,9 @@ def build_parser():
     c.add_argument("--dps", type=integer, default=30, help="decimal digits of precision (default 30)")
     c.add_argument("--json", action="store_true", help="print JSON (numbers as strings with all digits)")
     c.set_defaults(func=cmd_capacity)
+
+
+def _add_curve(sub):
     k = sub.add_parser("curve", help="q(alpha) and free entropy along alpha (E1-E2), float64",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog=PRIOR_HELP % describe_families())
@@ -429,6 +332,9 @@ def build_parser():
                    help="with --json: include the Lagrange function lambda(w) on the prior's nodes")
     k.add_argument("--json", action="store_true", help="print JSON")
     k.set_defaults(func=cmd_curve)
+
+
+def _add_derive(sub):
     dv = sub.add_parser("derive", help="symbolic RS free entropy and saddle-point equations (sympy)",
                         description="Derive the replica-symmetric free entropy (E1/E5-E6) and its saddle-point "
                                     "equations for a prior, and print them as LaTeX, text, JSON or sympy srepr.")
@@ -439,6 +345,9 @@ def build_parser():
     dv.add_argument("--noise", action="store_true", help="Gaussian output noise sigma in E6")
     dv.add_argument("--format", choices=["latex", "text", "json", "srepr"], default="latex")
     dv.set_defaults(func=cmd_derive)
+
+
+def _add_check(sub):
     ck = sub.add_parser("check", help="check your own saddle-point equations against the derived ones",
                         formatter_class=argparse.RawDescriptionHelpFormatter,
                         description="Each line of FILE is NAME = EXPRESSION, NAME one of the derived terms or "
@@ -452,6 +361,9 @@ def build_parser():
     ck.add_argument("--teacher", help="teacher spec (teacher-student derivation)")
     ck.add_argument("--student", help="student spec (teacher-student derivation)")
     ck.set_defaults(func=cmd_check)
+
+
+def _add_teacher_student(sub):
     tsp = sub.add_parser("teacher-student", help="generalization of a student learning from a teacher (E5-E8)",
                          description="Teacher-student generalization, replica symmetric. Students: spherical, "
                                      "sign (w >= 0), or a prior spec (distribution-constrained student).\n"
@@ -459,8 +371,7 @@ def build_parser():
                                      "the Bayes-optimal student (bayes) is the posterior mean.",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     tsp.add_argument("--teacher", required=True, help="teacher prior spec")
-    tsp.add_argument("--student", default="spherical", help="spherical | sign | bayes (soft prior = teacher's, Bayes-optimal) | soft:SPEC (soft prior) | "
-                          "prior spec (distribution constraint); default spherical")
+    tsp.add_argument("--student", default=DEFAULT_STUDENT, help=student_help())
     tsp.add_argument("--rule", choices=["max-margin", "gibbs"],
                      help="learning rule (default: gibbs for soft:SPEC students, max-margin otherwise; "
                           "the Bayes-optimal student is a posterior mean, not a rule)")
@@ -475,71 +386,30 @@ def build_parser():
                      help="max-margin eps_g of spherical, sign-constrained, teacher-matched and optimal students side by side")
     tsp.add_argument("--json", action="store_true", help="print JSON")
     tsp.set_defaults(func=cmd_teacher_student)
-    va = sub.add_parser("validate", help="Monte Carlo validation of the theory (capacity, kappa*, teacher-student)",
-                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                        description="Train perceptrons on random samples and compare with the theory.\n"
-                                    "  capacity         fraction of samples stored vs alpha at each N, the crossing "
-                                    "(probit fit),\n                   extrapolated by a finite-size scaling fit of all counts (power fitted)\n"
-                                    "                   and by 1/N and N^-1/2 fits of the crossings, against E3\n"
-                                    "  kappa            max margin kappa*(alpha) per N and its 1/N extrapolation, "
-                                    "against E3\n"
-                                    "  teacher-student  eps_g and R of a student trained on a teacher's labels, "
-                                    "against E5-E8\n"
-                                    "Trainers: qp = exact max-margin QP (gaussian = spherical weights, sign = w >= 0);"
-                                    "\npermutation = swap-move annealing, the weight distribution kept exactly "
-                                    "(a heuristic:\nit may stop short of capacity; compare two --sweeps or --restarts values); "
-                                    "disco = DisCo-SGD\n(the paper's algorithm; --sweeps = gradient steps); relaxation = an LP "
-                                    "certificate,\nnot a trainer (its crossing bounds the exact one from above, the "
-                                    "annealer's from below).\n"
-                                    "Gibbs students: Gibbs sampling of the version space (spherical) or a\n"
-                                    "zero-temperature swap walk (prior spec).\n"
-                                    "Records are appended to --out as samples finish, with seeds, settings and "
-                                    "package versions;\nrerunning the same command resumes.",
-                        epilog="examples:\n"
-                               "  replica validate capacity --prior lognormal:sigma=1 --n 50,100,200 "
-                               "--alpha 0.55:0.9:8 --samples 48\n"
-                               "  replica validate kappa --prior sign --n 40,80,160 --alpha 0.25:1:4 --samples 24\n"
-                               "  replica validate teacher-student --teacher lognormal:sigma=1 "
-                               "--student lognormal:sigma=1 --alpha 1:4:4")
-    va.add_argument("what", choices=["capacity", "kappa", "teacher-student"])
-    va.add_argument("--prior", help="capacity/kappa: gaussian (spherical), sign (w >= 0), or a prior spec")
-    va.add_argument("--teacher", help="teacher-student: the teacher's prior spec")
-    va.add_argument("--student", action="append", help="teacher-student: spherical | sign | a prior spec "
-                                                        "(distribution-constrained); repeat for several students "
-                                                        "(one table, one figure); default spherical")
-    va.add_argument("--kappa", default="0", help="capacity: store every pattern with margin >= kappa (default 0); "
-                                                 "the crossing at kappa is a point of the line kappa*(alpha)")
-    va.add_argument("--rule", choices=["max-margin", "gibbs"], default="max-margin", help="teacher-student rule")
-    va.add_argument("--trainer", choices=["qp", "permutation", "disco", "relaxation"],
-                    help="default: qp for gaussian/sign, permutation otherwise; relaxation (capacity, "
-                         "distribution constraints): not a trainer, counts a sample as stored unless an LP "
-                         "certifies that no admissible permutation stores it (an upper bound on the crossing)")
-    va.add_argument("--n", default="50,100", help="comma-separated sizes N (default 50,100)")
-    va.add_argument("--alpha", default="0.4:1.0:7", help="alpha grid start:stop:count (default 0.4:1.0:7)")
-    va.add_argument("--samples", type=integer, default=16, help="samples per (N, alpha) (default 16)")
-    va.add_argument("--sweeps", type=integer, default=20000,
-                    help="annealing sweeps / DisCo steps / Gibbs sweeps (default 20000)")
-    va.add_argument("--restarts", type=integer, default=1,
-                    help="capacity, permutation trainer: independent anneals per sample, stored if one stores it "
-                         "(default 1; the stored fraction is a lower bound that rises with restarts)")
-    va.add_argument("--recorded-only", action="store_true",
-                    help="capacity: run nothing; tabulate the records of the grid already in --out (for sizes "
-                         "run on different alpha grids, give the union of the grids)")
-    va.add_argument("--out", default="validation_records.jsonl", help="JSONL record file (resumable)")
-    va.add_argument("--format", choices=["markdown", "csv"], default="markdown", help="table format")
-    va.add_argument("--table", help="also write the table to this file")
-    va.add_argument("--figure", help="write a figure (.png or .pdf)")
-    va.add_argument("--workers", type=integer, help="worker processes (default: all cores)")
-    va.add_argument("--quiet", action="store_true", help="no progress line")
-    va.set_defaults(func=cmd_validate)
+
+
+def _add_priors(sub):
+    pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
+    pr.add_argument("spec", nargs="?", help="a prior spec to describe")
+    pr.set_defaults(func=cmd_priors)
+
+def build_parser():
+    ap = Parser(
+        prog="replica",
+        description="Replica theory of perceptrons with constrained weight distributions "
+                    "(Zhong, Sorscher, Lee, Sompolinsky 2022).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'replica priors' for the prior spec grammar.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    for add in (_add_capacity, _add_curve, _add_derive, _add_check, _add_teacher_student):
+        add(sub)
+    add_plugins("replica.commands", sub)   # validate (validation.cli)
     from .cli_diagrams import add_parsers as add_diagram_parsers
     from .geometry.cli import add_parser as add_geometry
 
     add_diagram_parsers(sub)
     add_geometry(sub)
-    pr = sub.add_parser("priors", help="list prior families and the spec grammar; or describe one spec")
-    pr.add_argument("spec", nargs="?", help="a prior spec to describe")
-    pr.set_defaults(func=cmd_priors)
+    _add_priors(sub)
     return ap
 
 

@@ -10,6 +10,8 @@ import numpy as np
 from .argtypes import integer, parse_range, real, to_real
 from .files import FIGURE_FORMATS, check_output, check_output_folder
 from .priors import PriorError
+from .teacher_student import DEFAULT_STUDENT
+
 
 PD_HELP = """Any quantity on a grid of two parameters, double precision, rows in parallel, cached.
 
@@ -84,8 +86,9 @@ def cmd_phase_diagram(args):
     if args.load:
         pd = PhaseDiagram.load(args.load)
     else:
-        prob = Problem(args.quantity, prior=args.prior, teacher=args.teacher, student=args.student or "spherical",
-                       rule=args.rule, family=args.family, alpha=args.alpha, kappa=args.kappa, nodes=args.nodes)
+        student = {"student": args.student} if args.student else {}   # else Problem's default student
+        prob = Problem(args.quantity, prior=args.prior, teacher=args.teacher, rule=args.rule, family=args.family,
+                       alpha=args.alpha, kappa=args.kappa, nodes=args.nodes, **student)
         x, y = Axis.parse(args.x), Axis.parse(args.y)
         if args.lines:   # before the work, not after it
             _check_lines(args.prior, x.name, y.name)
@@ -142,7 +145,7 @@ def cmd_table(args):
         al, _ = parse_range(args.alpha, "--alpha")
         if any(a <= 0 for a in al):
             raise PriorError("--alpha values must be > 0")
-        t = teacher_student_table(args.teacher, args.student or ["spherical"], args.rule, al, digits=digits)
+        t = teacher_student_table(args.teacher, args.student or [DEFAULT_STUDENT], args.rule, al, digits=digits)
     text = t.render(args.format)
     print(text, end="")
     if args.output:
@@ -158,7 +161,7 @@ def cmd_reproduce(args):
         reproduce(args.outdir, quick=args.quick, executor=ex)
 
 
-def add_parsers(sub):
+def _add_phase_diagram(sub):
     pd = sub.add_parser("phase-diagram", help="a quantity on a grid of two parameters (maps, transition lines)",
                         description=PD_HELP, epilog=PD_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     pd.add_argument("quantity", nargs="?", default="q", help="what to map (see above; default q)")
@@ -186,6 +189,8 @@ def add_parsers(sub):
     pd.add_argument("--quiet", action="store_true", help="no progress line")
     pd.set_defaults(func=cmd_phase_diagram)
 
+
+def _add_table(sub):
     tb = sub.add_parser("table", help="paper-ready tables (LaTeX booktabs, CSV, Markdown)",
                         description="Capacity or teacher-student tables with the requested digits; every row "
                                     "states the precision it was computed at and its error estimate, and more "
@@ -209,6 +214,8 @@ def add_parsers(sub):
     tb.add_argument("--output", help="also write the table to this file")
     tb.set_defaults(func=cmd_table)
 
+
+def _add_reproduce(sub):
     rp = sub.add_parser("reproduce", help="regenerate the paper's main figures and tables from scratch",
                         description="Capacity against W2, the E/I capacity map, the teacher-student student "
                                     "families, q(alpha) curves and two LaTeX tables, with the time each takes.")
@@ -216,3 +223,9 @@ def add_parsers(sub):
     rp.add_argument("--quick", action="store_true", help="coarser grids (about a minute)")
     rp.add_argument("--workers", type=integer, help="worker processes (default: all cores)")
     rp.set_defaults(func=cmd_reproduce)
+
+
+def add_parsers(sub):
+    _add_phase_diagram(sub)
+    _add_table(sub)
+    _add_reproduce(sub)

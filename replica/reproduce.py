@@ -88,6 +88,13 @@ def _q_curves(outdir, quick):
         curves, "alpha", "q", p, title="RS overlap q(alpha), kappa = 0 (E1-E2)"))
 
 
+def _named_max_margin_students():
+    """The registered students named without a spec that learn by max-margin (spherical, sign)."""
+    from .teacher_student import DISTRIBUTION, STUDENTS
+
+    return [n for n, k in STUDENTS.items() if n != DISTRIBUTION and "max-margin" in k.rules]
+
+
 def _tables(outdir, quick):
     from .tables import capacity_table, teacher_student_table
 
@@ -96,8 +103,8 @@ def _tables(outdir, quick):
     p1 = os.path.join(outdir, "capacity_table.tex")
     with open(p1, "w", encoding="utf-8") as fh:
         fh.write(t.render("latex"))
-    t2 = teacher_student_table("lognormal:sigma=1", ["spherical", "sign", "lognormal:sigma=1"], "max-margin",
-                               [0.5, 2.0, 10.0], digits=None)   # as many digits as each error supports
+    t2 = teacher_student_table("lognormal:sigma=1", [*_named_max_margin_students(), "lognormal:sigma=1"],
+                               "max-margin", [0.5, 2.0, 10.0], digits=None)   # as many digits as each error supports
     p2 = os.path.join(outdir, "teacher_student_table.tex")
     with open(p2, "w", encoding="utf-8") as fh:
         fh.write(t2.render("latex"))

@@ -337,7 +337,7 @@ def compare_students(teacher, alphas, noise=0.0, flip=0.0):
     """The paper's comparison (max-margin): spherical, sign-constrained, teacher-matched and,
     when the teacher's family is optimisable, the optimal prior of that family at each alpha.
     Returns {label: [TSPoint]} (the optimal entries carry the parameter in `branch`)."""
-    out = {"spherical": teacher_student(teacher, "spherical", "max-margin", alphas, noise, flip),
+    out = {DEFAULT_STUDENT: teacher_student(teacher, DEFAULT_STUDENT, "max-margin", alphas, noise, flip),
            "sign-constrained": teacher_student(teacher, "sign", "max-margin", alphas, noise, flip),
            "teacher-matched": teacher_student(teacher, teacher, "max-margin", alphas, noise, flip)}
     family = teacher.split(":")[0]

@@ -1,5 +1,6 @@
-"""`replica geometry {predict, fit, train}`: thin handlers over replica.geometry and the
-mirror-descent trainers of validation/.  User errors raise PriorError (one line, exit 2)."""
+"""`replica geometry {predict, fit}`: thin handlers over replica.geometry; `train` (the
+mirror-descent trainers of validation/) is a plug-in, validation.cli.register_geometry.
+User errors raise PriorError (one line, exit 2)."""
 from __future__ import annotations
 
 import argparse
@@ -8,11 +9,11 @@ import math
 
 import numpy as np
 
-from .. import workers
-from ..argtypes import check_patterns, integer, real
+from ..argtypes import real
 from ..files import FIGURE_FORMATS, check_output
 from ..priors.base import PriorError
 from ..priors.empirical import load_weights
+from ..plugins import add_plugins
 from .fit import DEFAULT_CANDIDATES, RANK_KEYS, fit
 from .potentials import describe_potentials
 from .predict import predict
@@ -129,99 +130,6 @@ def cmd_fit(args):
         print(f"QQ plots: {args.qq}")
 
 
-def cmd_train(args):
-    from validation import mirror_descent as md
-
-    if args.n < 10 or args.n > 200000:
-        raise PriorError("--n must be between 10 and 200000")
-    _finite("--alpha", args.alpha, positive=True)
-    _finite("--eta", args.eta, positive=True)
-    if args.kappa < 0 or not math.isfinite(args.kappa):
-        raise PriorError(f"--kappa must be >= 0, got {args.kappa}")
-    if args.steps < 1:
-        raise PriorError("--steps must be >= 1")
-    if args.batch is not None and args.batch < 1:
-        raise PriorError("--batch must be >= 1")
-    if args.seed < 0 or (args.seeds is not None and not 1 <= args.seeds <= 100000):
-        raise PriorError("--seed must be >= 0 and --seeds between 1 and 100000")
-    check_patterns(args.n, args.alpha)
-    for path, what in ((args.out_before, "--out-before"), (args.out_after, "--out-after")):
-        check_output(path, what, (".npy",))
-    base = {"potential": args.potential, "init": args.init, "n": args.n, "alpha": args.alpha, "eta": args.eta,
-            "steps": args.steps, "loss": args.loss, "kappa": args.kappa, "batch": args.batch, "teacher": args.teacher}
-    _check_specs(args)
-    workers.check_workers(args.workers)
-    if args.seeds:
-        if not args.records:
-            raise PriorError("--seeds needs --records FILE.jsonl (resumable records)")
-        with workers.pool(min(args.workers, max(args.seeds, 1))) as ex:
-            recs = md.sweep(base, range(args.seed, args.seed + args.seeds), args.records, ex, progress=not args.quiet)
-        # seed order, whatever order the workers finished in
-        mine = sorted((r for r in recs if all(r["task"].get(k) == v for k, v in base.items())),
-                      key=lambda r: r["task"]["seed"])
-        if args.json:
-            print(json.dumps({"task": base, "records": [{"seed": r["task"]["seed"], **r["result"]} for r in mine]}))
-            return
-        print(f"{'seed':>5} {'steps':>6} {'KS fit':>8} {'KS lazy':>8} {'crit':>7} {'d std':>8} {'slope':>8}")
-        for r in sorted(mine, key=lambda r: r["task"]["seed"]):
-            res = r["result"]
-            lz = res.get("lazy", {}).get("ks", float("nan"))
-            print(f"{r['task']['seed']:>5} {res['steps']:>6} {res['fitted']['ks']:8.4f} {lz:8.4f} "
-                  f"{res['fitted']['ks_critical']:7.4f} {res['paired']['dual_std']:8.4f} "
-                  f"{res['paired'].get('reaction_slope', float('nan')):8.4f}")
-        print(f"records: {args.records}")
-        return
-    workers.limit_threads(args.workers)     # one run: --workers bounds its BLAS threads
-    res, w_t = md.train(args.potential, args.init, args.n, args.alpha, args.seed, args.eta, args.steps, args.loss,
-                        args.kappa, args.batch, args.teacher)
-    ev = md.evaluate(args.potential, args.init, res.w_before, res.w_after, args.alpha, args.kappa, args.loss, w_t)
-    for path, arr in ((args.out_before, res.w_before), (args.out_after, res.w_after)):
-        if path:
-            np.save(path, arr)
-    out = {"task": base, "seed": args.seed, "steps": res.steps, "converged": res.converged,
-           "train_error": res.train_error, "min_margin": res.min_margin, **ev,
-           "files": {"before": args.out_before, "after": args.out_after}}
-    if args.json:
-        print(json.dumps(out))
-        return
-    task = f"teacher {args.teacher}" if args.teacher else "random labels"
-    print(f"mirror descent ({args.potential}) from {args.init}: N = {args.n}, alpha = {args.alpha:g}, {task}, "
-          f"{args.loss} loss, kappa = {args.kappa:g}, eta = {args.eta:g}, seed {args.seed}")
-    print(f"steps {res.steps} ({'converged' if res.converged else 'not converged'}), training error "
-          f"{res.train_error:.4f}, smallest margin {res.min_margin:.4g}")
-    p = ev["paired"]
-    print(f"dual changes d = phi'(w_after) - phi'(w_before): mean {p['dual_mean']:.4g}, std {p['dual_std']:.4g}, "
-          f"KS from Gaussian {p.get('ks_gaussian', float('nan')):.4f}, corr(d, w_before) "
-          f"{p.get('corr_change_init', float('nan')):.4f}, slope {p.get('reaction_slope', float('nan')):.4g}")
-    for key, label in (("fitted", "paper's model, (m, s) fitted"), ("lazy", "small-alpha theory, nothing fitted")):
-        if key in ev:
-            c = ev[key]
-            extra = f", c = {c['reaction']:.4g}" if key == "lazy" else ""
-            print(f"{label}: m = {c['dual_mean']:.4g}, s = {c['dual_std']:.4g}{extra}; KS = {c['ks']:.4f} "
-                  f"(99% critical {c['ks_critical']:.4f}), W2 = {c['w2']:.4g} (tolerance {c['w2_tolerance']:.4g})"
-                  f" -> {'consistent' if c['consistent'] else 'NOT consistent'}")
-    if "teacher" in ev:
-        t = ev["teacher"]
-        print(f"teacher overlap {t['overlap_before']:.4f} -> {t['overlap_after']:.4f}; corr(d, teacher weight) "
-              f"{t['corr_change_teacher']:.4f}")
-    for path in (args.out_before, args.out_after):
-        if path:
-            print(f"wrote {path}")
-
-
-def _check_specs(args):
-    """Fail early, with one line, on bad potential or prior specs."""
-    from ..priors.grammar import parse_prior
-    from .potentials import potential
-
-    pot = potential(args.potential)
-    pot.check_prior(parse_prior(args.init))
-    if args.teacher:
-        parse_prior(args.teacher)
-    if args.loss not in ("hinge", "hinge2", "logistic"):
-        raise PriorError(f"unknown loss '{args.loss}'")
-
-
 def add_parser(sub):
     epilog = POTENTIAL_HELP % describe_potentials()
     g = sub.add_parser("geometry", help="plasticity geometry: weight distributions after mirror-descent learning",
@@ -235,6 +143,13 @@ def add_parser(sub):
                        epilog=epilog)
     gs = g.add_subparsers(dest="geometry_command", required=True)
 
+    _add_predict(gs, epilog)
+    _add_fit(gs, epilog)
+    add_plugins("replica.geometry.commands", gs)   # train (validation.cli)
+    return g
+
+
+def _add_predict(gs, epilog):
     pr = gs.add_parser("predict", help="weight distribution after learning with a potential",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Predict the weight distribution after learning.\n" + MODEL + "\nThe dual "
@@ -256,6 +171,8 @@ def add_parser(sub):
     pr.add_argument("--json", action="store_true", help="print JSON")
     pr.set_defaults(func=cmd_predict)
 
+
+def _add_fit(gs, epilog):
     ft = gs.add_parser("fit", help="which geometry maps 'before' weights onto 'after' weights",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="For each candidate potential, fit the Gaussian dual change (m, s) by maximum "
@@ -274,32 +191,3 @@ def add_parser(sub):
     ft.add_argument("--qq", metavar="PNG", help="write QQ plots of the after-weights against each fitted law")
     ft.add_argument("--json", action="store_true", help="print JSON")
     ft.set_defaults(func=cmd_fit)
-
-    tr = gs.add_parser("train", help="mirror descent on a perceptron: before/after weights and the theory check",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Mirror descent theta <- theta - eta dL/dw on L = sum_mu l(y_mu w.x_mu/sqrt(N)), "
-                                   "Gaussian patterns,\nrandom labels (or a teacher's), weights drawn from --init. "
-                                   "Reports the per-synapse dual changes and\nthe prediction (fitted and small-alpha) "
-                                   "against the trained weights; --out-before/--out-after\nwrite .npy files for "
-                                   "'replica geometry fit'.",
-                       epilog=epilog)
-    tr.add_argument("--potential", required=True, help="potential spec")
-    tr.add_argument("--init", required=True, help="initial weight prior spec")
-    tr.add_argument("--n", type=integer, default=1000, help="number of weights N (default 1000)")
-    tr.add_argument("--alpha", type=real, default=0.1, help="patterns per weight P/N (default 0.1)")
-    tr.add_argument("--kappa", type=real, default=1.0, help="margin in the loss (default 1)")
-    tr.add_argument("--loss", choices=["hinge", "hinge2", "logistic"], default="hinge")
-    tr.add_argument("--eta", type=real, default=0.05, help="learning rate (default 0.05)")
-    tr.add_argument("--steps", type=integer, default=2000, help="maximum number of steps (default 2000)")
-    tr.add_argument("--batch", type=integer, help="minibatch size (default: full batch)")
-    tr.add_argument("--teacher", help="teacher prior spec: labels y = sign(w_T.x) instead of random labels")
-    tr.add_argument("--seed", type=integer, default=0, help="random seed (default 0)")
-    tr.add_argument("--seeds", type=integer, help="run this many seeds from --seed (needs --records)")
-    tr.add_argument("--records", help="JSONL record file for --seeds (resumable)")
-    tr.add_argument("--workers", type=integer, default=1, help="processes for --seeds (default 1)")
-    tr.add_argument("--out-before", metavar="NPY", help="write the initial weights")
-    tr.add_argument("--out-after", metavar="NPY", help="write the trained weights")
-    tr.add_argument("--quiet", action="store_true", help="no progress line")
-    tr.add_argument("--json", action="store_true", help="print JSON")
-    tr.set_defaults(func=cmd_train)
-    return g

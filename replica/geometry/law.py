@@ -40,6 +40,7 @@ from solvers.geometry import Z_COUNT, DualMixture, PushForward, law_nodes, node_
 
 from ..errors import Refused
 from ..priors.base import Continuous, Prior, PriorError, extra_digits
+from ..priors.grammar import parse_params, parse_prior, register_head
 from .potentials import Entropic, Euclidean, Potential, potential as make_potential
 
 
@@ -264,8 +265,6 @@ def after_learning(pot, init: Prior, dual_std, dual_mean=0, reaction=0, spec=Non
 def parse_init(text: str, pot: Potential) -> Prior:
     """INIT of a geometry spec -> Prior: 'lognormal(sigma=0.5)', 'gaussian', 'file:w.npy',
     or 'dual(mean=0,std=1)' (dual Gaussian under the same potential)."""
-    from ..priors.grammar import parse_params, parse_prior
-
     text = text.strip()
     if ":" in text.split("(", 1)[0]:
         return parse_prior(text)
@@ -285,8 +284,6 @@ def parse_init(text: str, pot: Potential) -> Prior:
 
 def geometry_prior(spec: str, body: str) -> Prior:
     """The `geometry:` prior spec (see the module docstring)."""
-    from ..priors.grammar import parse_params
-
     params = parse_params(body, ("potential", "init", "dual_std", "dual_mean", "reaction"),
                           raw=("potential", "init"))
     for key in ("potential", "init", "dual_std"):
@@ -312,3 +309,9 @@ def spec_of(pot, init_spec: str, dual_std, dual_mean=0, reaction=0) -> str:
     if reaction:
         out += f",reaction={reaction:.12g}"
     return out
+
+
+register_head("geometry", geometry_prior,
+              "weights after learning with a plasticity geometry: "
+              "geometry:potential=entropic,init=lognormal(sigma=0.5),dual_std=0.3 "
+              "(potentials: euclidean, entropic, pnorm(p=3), user(grad=FORMULA); see 'replica geometry')")

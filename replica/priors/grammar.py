@@ -211,12 +211,6 @@ def _file_head(spec, body):
     return file_prior(spec, body.strip())
 
 
-def _geometry_head(spec, body):
-    from ..geometry.law import geometry_prior
-
-    return geometry_prior(spec, body)
-
-
 register_head("mixture", _mixture_head,
               "pooled mixture: mixture:0.3*gaussian+0.7*lognormal(sigma=1)  ('-' negates a component)")
 register_head("groups", _groups_head,
@@ -225,10 +219,6 @@ register_head("ei", _ei_head, "E/I lognormal groups with balance: ei:fE=0.8,sigm
 register_head("density", _density_head,
               "user density: density:expr=exp(-w^4),support=-inf|inf (formula in w; see --help)")
 register_head("file", _file_head, "measured weights: file:weights.csv or file:weights.npy")
-register_head("geometry", _geometry_head,
-              "weights after learning with a plasticity geometry: "
-              "geometry:potential=entropic,init=lognormal(sigma=0.5),dual_std=0.3 "
-              "(potentials: euclidean, entropic, pnorm(p=3), user(grad=FORMULA); see 'replica geometry')")
 
 
 def describe_families() -> str:
