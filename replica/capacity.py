@@ -16,7 +16,7 @@ from solvers import rs_saddle
 from solvers.capacity import BoundViolation, capacity_e3, capacity_e3_np, half_ulp
 from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 
-from .errors import Refused
+from .common.errors import Refused
 from .priors import PriorError, as_prior, prior as parse_prior
 from .results import Result
 

@@ -1,6 +1,6 @@
 """Command line: `replica capacity`, `replica curve`, `replica priors`, `replica derive`, `check`,
 `teacher-student`; `phase-diagram`, `table` and `reproduce` live in `cli_diagrams`,
-`geometry` in `replica.geometry.cli`; plug-ins (replica.plugins) add `validate` and
+`geometry` in `replica.geometry.cli`; plug-ins (replica.common.plugins) add `validate` and
 `geometry train` from validation.cli.
 
 Bad input (prior specs, ranges, precision) prints one line `replica: error: ...` and exits
@@ -21,11 +21,11 @@ import mpmath as mp
 
 from . import geometry as _geometry  # noqa: F401  registers the geometry: prior head
 from . import workers
-from .argtypes import Parser, integer, parse_range, real
+from .common.argtypes import Parser, integer, parse_range, real
 from .capacity import capacity, curve, curve_mp
-from .errors import Refused, UserError
-from .files import read_text
-from .plugins import add_plugins
+from .common.errors import Refused, UserError
+from .common.files import read_text
+from .common.plugins import add_plugins
 from .priors import describe_families, prior as parse_prior
 from .teacher_student import DEFAULT_STUDENT, DISTRIBUTION, PREFIXED, STUDENTS
 

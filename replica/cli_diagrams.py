@@ -7,8 +7,8 @@ import argparse
 import mpmath as mp
 import numpy as np
 
-from .argtypes import integer, parse_range, real, to_real
-from .files import FIGURE_FORMATS, check_output, check_output_folder
+from .common.argtypes import integer, parse_range, real, to_real
+from .common.files import FIGURE_FORMATS, check_output, check_output_folder
 from .priors import PriorError
 from .teacher_student import DEFAULT_STUDENT
 

@@ -32,9 +32,9 @@ import re
 import numpy as np
 
 from . import workers
-from .argtypes import to_int, to_real
-from .errors import Interrupted, UserError
-from .files import read_text
+from .common.argtypes import to_int, to_real
+from .common.errors import Interrupted, UserError
+from .common.files import read_text
 from .priors import PriorError, prior as parse_prior
 from .records import RecordFile, task_key
 from .teacher_student import DEFAULT_STUDENT, STUDENTS

@@ -25,8 +25,8 @@ import tempfile
 import warnings
 from importlib import metadata
 
-from .errors import UserError
-from .files import check_input, check_output
+from .common.errors import UserError
+from .common.files import check_input, check_output
 
 try:
     import fcntl

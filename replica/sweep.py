@@ -11,7 +11,7 @@ import sys
 import time
 
 from . import workers
-from .errors import Interrupted, UserError
+from .common.errors import Interrupted, UserError
 from .records import RecordFile, task_key, versions  # noqa: F401  (versions: still importable from here)
 
 

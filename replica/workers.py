@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from .errors import UserError
+from .common.errors import UserError
 
 MAX_WORKERS = 256
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

@@ -91,3 +91,13 @@ def test_law_objects_are_accepted_wherever_a_spec_is():
 def test_law_refuses_other_objects_in_one_line():
     with pytest.raises(replica.PriorError, match="cannot make a prior from a object: give a spec string"):
         replica.capacity(object())
+
+
+def test_derive_knows_the_student_vocabulary():
+    """`--student spherical` is a student name, not a prior family (it was refused as an
+    unknown family); kinds without a symbolic form are refused in one line."""
+    d = replica.derive(teacher="binary", student="spherical")
+    assert "spherical" in d.title and "G_S" in d.names()
+    for bad in ("sign", "bayes", "soft:laplace"):
+        with pytest.raises(replica.PriorError, match="covers the spherical student"):
+            replica.derive(teacher="binary", student=bad)

@@ -9,7 +9,7 @@ import mpmath as mp
 import pytest
 
 import replica
-from replica.errors import Refused
+from replica.common.errors import Refused
 from replica.priors import PriorError
 from solvers.capacity import gardner_I
 

@@ -82,7 +82,7 @@ import signal  # noqa: E402
 
 import mpmath as mp  # noqa: E402
 
-from replica.errors import UserError  # noqa: E402
+from replica.common.errors import UserError  # noqa: E402
 from replica.priors.formula import lambdify_mp  # noqa: E402
 
 

@@ -14,7 +14,7 @@ import warnings
 import pytest
 
 from replica import records
-from replica.errors import UserError
+from replica.common.errors import UserError
 from replica.records import RecordFile, task_key
 from replica.sweep import load, run_sweep
 

@@ -2,7 +2,7 @@
 
 replica does not import validation; it finds these commands through the entry points
 `replica.commands` / `replica.geometry.commands` (pyproject.toml) or, in a source tree,
-through replica.plugins.DEFAULT_PLUGINS.  `register(subparsers)` adds `validate`,
+through replica.common.plugins.DEFAULT_PLUGINS.  `register(subparsers)` adds `validate`,
 `register_geometry(subparsers)` adds `train` under `replica geometry`.
 """
 from __future__ import annotations
@@ -14,10 +14,10 @@ import math
 import numpy as np
 
 from replica import workers
-from replica.argtypes import check_patterns, integer, parse_range, real
+from replica.common.argtypes import check_patterns, integer, parse_range, real
 from replica.capacity import capacity
-from replica.errors import UserError
-from replica.files import FIGURE_FORMATS, check_output
+from replica.common.errors import UserError
+from replica.common.files import FIGURE_FORMATS, check_output
 from replica.priors import prior as parse_prior
 from replica.teacher_student import DEFAULT_STUDENT
 

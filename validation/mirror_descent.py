@@ -32,7 +32,7 @@ from replica.geometry.theory import LAZY_LOSSES, lazy_dual
 from solvers.geometry import fit_dual_gaussian, paired_changes
 
 from .max_margin import random_sample
-from replica.errors import Refused
+from replica.common.errors import Refused
 from replica.sweep import run_sweep
 
 LOSSES = ("hinge", "hinge2", "logistic")

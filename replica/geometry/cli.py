@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 
-from ..argtypes import real
-from ..files import FIGURE_FORMATS, check_output
+from ..common.argtypes import real
+from ..common.files import FIGURE_FORMATS, check_output
 from ..priors.base import PriorError
 from ..priors.empirical import load_weights
-from ..plugins import add_plugins
+from ..common.plugins import add_plugins
 from .fit import DEFAULT_CANDIDATES, RANK_KEYS, fit
 from .potentials import describe_potentials
 from .predict import predict

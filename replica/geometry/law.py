@@ -38,7 +38,7 @@ from scipy import special
 from solvers.gaussian import mp_H, mp_phi, mp_Phi
 from solvers.geometry import Z_COUNT, DualMixture, PushForward, law_nodes, node_error
 
-from ..errors import Refused
+from ..common.errors import Refused
 from ..priors.base import Continuous, Prior, PriorError, extra_digits
 from ..priors.grammar import parse_params, parse_prior, register_head
 from .potentials import Entropic, Euclidean, Potential, potential as make_potential

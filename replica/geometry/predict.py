@@ -10,7 +10,7 @@ import numpy as np
 
 from solvers.geometry import ks_critical, ks_distance, qq_points, w2_distance, w2_null_quantile
 
-from ..errors import Refused
+from ..common.errors import Refused
 from ..priors.base import PriorError
 from ..priors.grammar import parse_prior
 from .law import after_learning, init_nodes, spec_of

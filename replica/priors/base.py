@@ -15,7 +15,7 @@ from scipy import interpolate, special
 
 from solvers.gaussian import gauss_hermite, mp_H, mp_norm_isf, mp_Phi
 
-from ..errors import UserError
+from ..common.errors import UserError
 
 
 class PriorError(UserError):

@@ -11,7 +11,7 @@ import warnings
 import mpmath as mp
 import numpy as np
 
-from ..files import check_input, read_text
+from ..common.files import check_input, read_text
 from .base import Prior, PriorError
 
 MAX_WEIGHTS = 2_000_000

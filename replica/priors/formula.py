@@ -30,7 +30,7 @@ import re
 import mpmath as mp
 import sympy
 
-from ..errors import UserError
+from ..common.errors import UserError
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100

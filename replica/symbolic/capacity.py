@@ -18,7 +18,7 @@ from __future__ import annotations
 import mpmath as mp
 import sympy as sp
 
-from ..budget import BudgetExceeded, time_budget
+from ..common.budget import BudgetExceeded, time_budget
 from ..priors import PriorError, prior as parse_prior
 from .core import (H, Derivation, Equation, a, alpha, gauss, gauss_linear, kappa, lam, phi, q, qh, t, w,
                    z)

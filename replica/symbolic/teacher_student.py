@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from solvers.constraints import Bayes, Sign, Soft, Spherical
+
 from ..priors import PriorError, prior as parse_prior
 from .capacity import EPS, _atoms
 from .core import H, Derivation, Equation, R, Rh, alpha, gauss, lam, phi, q, qh, sigma, t, w, w0, z
@@ -63,12 +65,16 @@ def constrained_student(ps, pt):
 
 
 def derive_teacher_student(teacher: str, student: str, noise: bool = False) -> Derivation:
-    pt, ps = parse_prior(teacher), parse_prior(student)
+    if student in (Sign.name, Bayes.name) or student.startswith(Soft.name + ":"):
+        raise PriorError(f"the symbolic teacher-student derivation covers the {Spherical.name} student and "
+                         f"distribution-constrained students (a prior spec), not '{student}'")
+    spherical = student == Spherical.name
+    pt, ps = parse_prior(teacher), parse_prior("gaussian" if spherical else student)
     for p_ in (pt, ps):
         if p_.grouped:
             raise PriorError("group priors are not supported in the symbolic teacher-student derivation")
     terms, notes = {}, []
-    if student.split(":")[0] in ("gaussian", "spherical") and ps.parts and ps.parts[0].mean == 0:
+    if spherical or (student.split(":")[0] == "gaussian" and ps.parts and ps.parts[0].mean == 0):
         gs, eqs = spherical_student()
         notes.append("Spherical student (norm constraint only); the teacher enters through E w0^2 = 1.")
     else:
