@@ -24,7 +24,8 @@ from . import workers
 from .common.argtypes import Parser, integer, parse_range, real
 from .capacity import capacity, curve, curve_mp
 from .common.errors import Refused, UserError
-from .common.files import read_text
+from .common.files import check_output, read_text
+from .results import describe as describe_result, load as load_results, save as save_results
 from .common.plugins import add_plugins
 from .priors import describe_families, prior as parse_prior
 from .teacher_student import DEFAULT_STUDENT, DISTRIBUTION, PREFIXED, STUDENTS
@@ -66,7 +67,9 @@ def _kappa_values(text):
 
 def cmd_capacity(args):
     kappas, sweep = _kappa_values(args.kappa)
+    check_output(args.save, "--save", (".json",))
     results = capacity(args.prior, kappas, dps=args.dps)
+    _save(args, [r.result() for r in results])
     p = results[0]
     if args.json:
         payload = [r.to_dict() for r in results]
@@ -119,8 +122,10 @@ def cmd_curve(args):
         raise UsageError("curve takes one kappa")
     alphas, _ = parse_range(args.alpha, "alpha")
     p = parse_prior(args.prior)
+    check_output(args.save, "--save", (".json",))
     if args.dps is not None:
         pts = curve_mp(args.prior, kappa[0], alphas, dps=args.dps)
+        _save(args, [pt.result(p.spec, kappa[0]) for pt in pts])
         if args.json:
             print(json.dumps({"prior": p.spec, "kappa": kappa[0], "points": [pt.to_dict() for pt in pts]}))
             return
@@ -136,6 +141,7 @@ def cmd_curve(args):
                          f"got {len(alphas)}")
     pts = curve(p, kappa[0], alphas, n_nodes=args.nodes,
                 progress=_progress_line("points") if len(alphas) > 20 else None)
+    _save(args, [pt.result(p.spec, kappa[0]) for pt in pts])
     if args.json:
         print(json.dumps(_json_safe({"prior": p.spec, "kappa": kappa[0],
                                      "points": [pt.to_dict(lagrange=args.lagrange) for pt in pts]}),
@@ -294,8 +300,12 @@ def cmd_teacher_student(args):
         _ts_optimize(args, alphas)
         return
     rule = check_combination(args.student, args.rule, args.noise, args.flip, args.temperature)
+    check_output(args.save, "--save", (".json",))
     pts = teacher_student(args.teacher, args.student, rule, alphas, noise=args.noise, flip=args.flip,
                           temperature=args.temperature)
+    inputs = {"teacher": args.teacher, "student": args.student, "rule": rule, "noise": args.noise,
+              "flip": args.flip, "temperature": args.temperature}
+    _save(args, [p.result(inputs) for p in pts])
     trans = transitions(args.teacher, args.student, rule)
     if args.json:
         print(json.dumps(_json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
@@ -315,6 +325,7 @@ def _add_capacity(sub):
     c.add_argument("--kappa", default="0", help="margin kappa >= 0, or a sweep start:stop:count (default 0)")
     c.add_argument("--dps", type=integer, default=30, help="decimal digits of precision (default 30)")
     c.add_argument("--json", action="store_true", help="print JSON (numbers as strings with all digits)")
+    _add_save(c)
     c.set_defaults(func=cmd_capacity)
 
 
@@ -331,6 +342,7 @@ def _add_curve(sub):
     k.add_argument("--lagrange", action="store_true",
                    help="with --json: include the Lagrange function lambda(w) on the prior's nodes")
     k.add_argument("--json", action="store_true", help="print JSON")
+    _add_save(k)
     k.set_defaults(func=cmd_curve)
 
 
@@ -385,7 +397,30 @@ def _add_teacher_student(sub):
     tsp.add_argument("--compare", action="store_true",
                      help="max-margin eps_g of spherical, sign-constrained, teacher-matched and optimal students side by side")
     tsp.add_argument("--json", action="store_true", help="print JSON")
+    _add_save(tsp)
     tsp.set_defaults(func=cmd_teacher_student)
+
+
+def _add_save(p):
+    p.add_argument("--save", metavar="FILE.json",
+                   help="also write the results to FILE, lossless (every mp digit, error estimates, method); "
+                        "'replica show FILE' prints them again")
+
+
+def _save(args, results):
+    if getattr(args, "save", None):
+        save_results([r for r in results], args.save)
+
+
+def cmd_show(args):
+    for r in load_results(args.file):
+        print(describe_result(r))
+
+
+def _add_show(sub):
+    sh = sub.add_parser("show", help="print results saved with --save (capacity, curve, teacher-student)")
+    sh.add_argument("file", help="a results file written by --save")
+    sh.set_defaults(func=cmd_show)
 
 
 def _add_priors(sub):
@@ -401,7 +436,7 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Run 'replica priors' for the prior spec grammar.")
     sub = ap.add_subparsers(dest="command", required=True)
-    for add in (_add_capacity, _add_curve, _add_derive, _add_check, _add_teacher_student):
+    for add in (_add_capacity, _add_curve, _add_derive, _add_check, _add_teacher_student, _add_show):
         add(sub)
     add_plugins("replica.commands", sub)   # validate (validation.cli)
     from .cli_diagrams import add_parsers as add_diagram_parsers

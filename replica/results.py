@@ -127,3 +127,50 @@ class Result:
     @classmethod
     def from_json(cls, text: str) -> "Result":
         return cls.from_dict(json.loads(text))
+
+
+# ---------------------------------------------------------------- files
+MAX_SAVED_BYTES = 1 << 28
+FORMAT = "replica-results-1"
+
+
+def save(results, path):
+    """Write Results to a JSON file (lossless; `load` reads it back equal)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"format": FORMAT, "results": [r.to_dict() for r in results]}, fh)
+        fh.write("\n")
+
+
+def load(path):
+    """The Results of a file written by `save`; UserError (one line) for anything else."""
+    from .common.errors import UserError
+    from .common.files import read_text
+
+    text = read_text(path, "results file", MAX_SAVED_BYTES)
+    try:
+        d = json.loads(text)
+        if d.get("format") != FORMAT:
+            raise KeyError("format")
+        return [Result.from_dict(r) for r in d["results"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise UserError(f"'{path}' is not a results file written by --save") from None
+
+
+def _number(x, dps):
+    if isinstance(x, mp.mpf):
+        return mp.nstr(x, dps or 15, strip_zeros=False)
+    if isinstance(x, float):
+        return f"{x:.12g}"
+    return "--" if x is None else str(x)
+
+
+def describe(r: Result) -> str:
+    """Plain text of one Result: inputs, then each value with its error estimate."""
+    lines = [f"{r.quantity}: " + ", ".join(f"{k} = {_number(v, 6)}" for k, v in r.inputs.items())]
+    for k, v in r.values.items():
+        err = r.error.get(k)
+        tail = "" if err is None else f"   (error {_number(err, 3) if isinstance(err, mp.mpf) else f'{err:.2g}'})"
+        lines.append(f"  {k:20s} = {_number(v, r.dps)}{tail}")
+    lines.append(f"  method: {r.method}; precision: {'%d digits' % r.dps if r.dps else 'float64'}"
+                 + ("" if r.converged else "; NOT CONVERGED"))
+    return "\n".join(lines)

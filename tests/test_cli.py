@@ -133,3 +133,32 @@ def test_value_lists():
     assert parse_range("0.5,1,2", "alpha") == ([0.5, 1.0, 2.0], True)
     assert parse_range("1:2:3", "alpha") == ([1.0, 1.5, 2.0], True)
     assert parse_range("0.25", "alpha") == ([0.25], False)
+
+
+def test_save_and_show_round_trip(capsys, tmp_path):
+    """--save writes lossless Results (all 40 digits, error, method); show prints them again;
+    a file that is not one is refused in one line."""
+    import mpmath as mp
+
+    from replica.results import load
+
+    f = tmp_path / "c.json"
+    rc, out, _ = run(capsys, "capacity", "--prior", "lognormal:sigma=1", "--dps", "40", "--save", str(f))
+    assert rc == 0 and "0.7357588823428846431910475403229" in out
+    (r,) = load(f)
+    assert r.quantity == "capacity" and r.dps == 40 and r.inputs["prior"] == "lognormal:sigma=1"
+    assert mp.nstr(r["alpha_c"], 40).startswith("0.73575888234288464319104754032292") and r.error["alpha_c"] < 1e-39
+    rc, out, _ = run(capsys, "show", str(f))
+    assert rc == 0 and "alpha_c" in out and "0.7357588823428846431910475403229" in out and "40 digits" in out
+    g = tmp_path / "t.json"
+    rc, _, _ = run(capsys, "teacher-student", "--teacher", "binary", "--student", "binary", "--rule", "gibbs",
+                   "--alpha", "1,1.5", "--save", str(g))
+    rs = load(g)
+    assert rc == 0 and [x["eps_g"] for x in rs][1] == 0.0 and rs[0].inputs["rule"] == "gibbs"
+    rc, _, err = run(capsys, "show", str(tmp_path))
+    assert rc == 2 and err.count("\n") == 1
+    (tmp_path / "x.json").write_text("{}")
+    rc, _, err = run(capsys, "show", str(tmp_path / "x.json"))
+    assert rc == 2 and "not a results file written by --save" in err
+    rc, _, err = run(capsys, "capacity", "--prior", "binary", "--save", str(tmp_path / "x.txt"))
+    assert rc == 2 and "format '.txt' not supported" in err
