@@ -167,6 +167,14 @@ def report_from_records(records, template, ns, alphas):
                           secs, int(template.get("restarts", 1)), scaling, scan)
 
 
+def theory_alpha_c(prior, kappa):
+    """The RS capacity (E3/E4) a simulation of `prior` is compared with, float64: 'sign'
+    (w >= 0 at fixed norm) has the capacity of its optimal law, the rectified one."""
+    from replica import capacity
+
+    return float(capacity("rectified" if prior == "sign" else prior, kappa, dps=15).alpha_c)
+
+
 def simulate_capacity(prior, ns, alphas, samples, path, trainer="permutation", sweeps=20000, kappa=0.0,
                       executor=None, progress=True, restarts=1, run=True) -> CapacityReport:
     """Run (or resume from `path`) samples x N x alpha and report the crossings.  At kappa > 0

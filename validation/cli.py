@@ -15,7 +15,6 @@ import numpy as np
 
 from replica import workers
 from replica.common.argtypes import check_patterns, integer, parse_range, real
-from replica.capacity import capacity
 from replica.common.errors import UserError
 from replica.common.files import FIGURE_FORMATS, check_output
 from replica.priors import prior as parse_prior
@@ -115,7 +114,7 @@ def _capacity_trainer(args):
 
 def _validate_capacity(args, ns, alphas, ex, progress):
     from . import reports
-    from .capacity_sim import simulate_capacity
+    from .capacity_sim import simulate_capacity, theory_alpha_c
 
     trainer, kappa = _capacity_trainer(args)
     rep = simulate_capacity(args.prior, ns, alphas, args.samples, args.out, trainer=trainer,
@@ -123,8 +122,7 @@ def _validate_capacity(args, ns, alphas, ex, progress):
                             restarts=args.restarts, run=not args.recorded_only)
     if not any(r.alphas for r in rep.rows):
         raise UsageError(f"no records in {args.out} match these settings and this grid")
-    # the theory of sign-constrained weights at fixed norm is the rectified prior's capacity
-    alpha_c = float(capacity("rectified" if args.prior == "sign" else args.prior, args.kappa, dps=15).alpha_c)
+    alpha_c = theory_alpha_c(args.prior, args.kappa)
     _emit(reports.capacity_table(rep, alpha_c, args.format), args)
     if args.figure:
         reports.capacity_figure(rep, alpha_c, args.figure)
