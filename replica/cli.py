@@ -353,7 +353,7 @@ def _add_derive(sub):
     dv.add_argument("problem", choices=["capacity", "teacher-student"])
     dv.add_argument("--prior", help="prior spec (capacity)")
     dv.add_argument("--teacher", help="teacher prior spec (teacher-student)")
-    dv.add_argument("--student", help="student prior spec; gaussian = spherical student")
+    dv.add_argument("--student", help="student: spherical, or a prior spec (distribution-constrained student)")
     dv.add_argument("--noise", action="store_true", help="Gaussian output noise sigma in E6")
     dv.add_argument("--format", choices=["latex", "text", "json", "srepr"], default="latex")
     dv.set_defaults(func=cmd_derive)
