@@ -88,6 +88,9 @@ register_student(
 register_student("soft:", C.Soft, "a soft prior SPEC on the weights", build=lambda spec, pt: C.Soft(_student_prior(spec[5:])),
                  refuse=(("max-margin", "a soft-prior student is defined for Gibbs learning (use --rule gibbs)"),),
                  prefix=True)
+register_student("lasso", C.Soft, "a soft Laplace prior on the weights (L1; Gibbs learning is the Bayesian lasso)",
+                 build=lambda spec, pt: C.Soft(_student_prior("laplace")),
+                 refuse=(("max-margin", "a soft-prior student is defined for Gibbs learning (use --rule gibbs)"),))
 register_student(DISTRIBUTION, C.Distribution, "weights constrained to the distribution SPEC",
                  build=lambda spec, pt: C.Distribution(_student_prior(spec)))
 

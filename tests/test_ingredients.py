@@ -216,3 +216,17 @@ def test_erasure_on_the_nishimori_line():
     b = replica.teacher_student("binary", "binary", "gibbs", [1.0, 1.5])
     assert [(p.eps_g, p.branch) for p in a] == [(p.eps_g, p.branch) for p in b]
     assert a[1].eps_g == 0.0 and a[0].eps_g > 0.3
+
+
+def test_a_student_kind_is_one_registry_line():
+    """'lasso' (one register_student line) is Gibbs learning with a soft Laplace prior: the
+    same fixed point as soft:laplace, refused for max-margin in one line, and in the
+    identity suite above with no edit."""
+    import replica
+
+    assert "lasso" in STUDENTS and "lasso" in SPECS
+    a = replica.teacher_student("gaussian", "lasso", None, [1.0, 2.0])
+    b = replica.teacher_student("gaussian", "soft:laplace", "gibbs", [1.0, 2.0])
+    assert [p.eps_g for p in a] == [p.eps_g for p in b] and 0.2 < a[1].eps_g < a[0].eps_g < 0.35
+    with pytest.raises(replica.PriorError, match="defined for Gibbs learning"):
+        replica.teacher_student("gaussian", "lasso", "max-margin", [1.0])

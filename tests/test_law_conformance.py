@@ -17,7 +17,7 @@ import pytest
 from scipy import special, stats
 
 import replica
-from replica.priors import LAWS, from_samples, from_scipy
+from replica.priors import LAWS, PriorError, from_samples, from_scipy
 
 # parameters for laws whose defaults are not enough (or to cover a second regime)
 SAMPLE_SPECS = {
@@ -187,3 +187,27 @@ def test_transport_monotone_and_tails(make):
         ref = p.transport(mp.mpf(zi))
         got = p.np_transport(np.array([zi]))[0]
         assert abs(got - ref) <= 1e-12 * abs(ref) + 1e-12 * (1 + abs(ref)) * (not _continuous(p)) + 10 * floor, (zi, got, ref)
+
+
+@pytest.mark.parametrize("make", CASES)
+def test_mp_ppf_isf_and_the_law_protocol(make):
+    """The scipy-named mp quantiles: F(ppf(u)) = u and S(isf(u)) = u at 20 digits for a
+    continuous law (u = 1e-30 included: no 1 - u is formed), the generalised inverse at
+    atoms, agreement with the float64 ppf, and the protocol's atoms and precision floor."""
+    p = make()
+    floor = _float_floor(p)
+    assert float(p.precision_floor) == floor
+    assert [v for v, _ in p.atoms] == [mp.mpf(v) for v in p.values]
+    for u in (mp.mpf("1e-30"), mp.mpf("0.0437"), mp.mpf("0.6")):   # off the atoms' cumulative sums
+        x, y = p.ppf(u), p.isf(u)
+        if _continuous(p) and not floor:
+            # conditioning: x itself is rounded to 20 digits (near a support end -1 + 2e-30 is -1)
+            tol = lambda v: mp.mpf("1e-15") * u + 10 * mp.eps * abs(v) * p.pdf(v)  # noqa: E731
+            assert abs(p.cdf(x) - u) <= tol(x) and abs(p.sf(y) - u) <= tol(y), (u, x, y)
+        else:
+            assert p.cdf(x) >= u * (1 - mp.mpf("1e-12")) and p.sf(y) <= u * (1 + mp.mpf("1e-12"))
+        if u > 1e-20:
+            ref = float(p.np_ppf(np.array([float(u)]))[0])
+            assert abs(float(x) - ref) <= 1e-11 * (1 + abs(ref)) + 10 * floor, (u, x, ref)
+    with pytest.raises(PriorError, match="0 < u < 1"):
+        p.ppf(1)

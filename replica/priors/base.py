@@ -305,6 +305,32 @@ class Prior:
     def _atoms_mp(self):
         return [(mp.mpf(v), mp.mpf(p)) for v, p in zip(self.values, self.probs)]
 
+    @property
+    def atoms(self):
+        """((value, probability), ...) of the point masses, mp."""
+        return tuple(self._atoms_mp())
+
+    @property
+    def precision_floor(self):
+        """Absolute accuracy of integrals in w that the law's evaluation limits (0 for the
+        closed-form families; ~1e-13 x scale for laws built on float64 functions)."""
+        return max((getattr(c, "precision_floor", 0) for c in self.parts), default=mp.mpf(0))
+
+    def ppf(self, u):
+        """F^{-1}(u) at the current precision (the left-continuous quantile at an atom's jump);
+        from the lower tail for u < 1/2, so u = 1e-300 keeps its digits."""
+        u = mp.mpf(u)
+        if not 0 < u < 1:
+            raise PriorError(f"ppf needs 0 < u < 1, got {mp.nstr(u, 8)}")
+        return self.transport(-mp_norm_isf(u) if u < 0.5 else mp_norm_isf(1 - u))
+
+    def isf(self, u):
+        """The upper-tail quantile F^{-1}(1 - u), without forming 1 - u."""
+        u = mp.mpf(u)
+        if not 0 < u < 1:
+            raise PriorError(f"isf needs 0 < u < 1, got {mp.nstr(u, 8)}")
+        return self.transport(mp_norm_isf(u))
+
     def cdf(self, w):
         w = mp.mpf(w)
         s = mp.fsum(p for v, p in self._atoms_mp() if v <= w)
