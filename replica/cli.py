@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import sys
@@ -20,7 +19,7 @@ import warnings
 import mpmath as mp
 
 from . import geometry as _geometry  # noqa: F401  registers the geometry: prior head
-from . import workers
+from . import output, workers
 from .common.argtypes import Parser, integer, parse_range, real
 from .capacity import capacity, curve, curve_mp
 from .common.errors import Refused, UserError
@@ -30,9 +29,6 @@ from .common.plugins import add_plugins
 from .priors import describe_families, prior as parse_prior
 from .teacher_student import DEFAULT_STUDENT, DISTRIBUTION, PREFIXED, STUDENTS
 
-
-CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
-               "margin kappa against that norm, alpha = P/N (THEORY.md sec. 1)")
 
 PRIOR_HELP = """Prior spec (the same strings work in the Python API, replica.prior(SPEC)):
 
@@ -70,33 +66,15 @@ def cmd_capacity(args):
     check_output(args.save, "--save", (".json",))
     results = capacity(args.prior, kappas, dps=args.dps)
     _save(args, [r.result() for r in results])
-    p = results[0]
     if args.json:
         payload = [r.to_dict() for r in results]
         print(json.dumps(payload if sweep else payload[0], indent=None if sweep else 2))
         return
-    print(f"prior: {p.prior}   precision: {args.dps} digits")
-    print(CONVENTIONS)
-    if not sweep:
-        r = results[0]
-        d = r.to_dict()
-        print(f"kappa              = {d['kappa']}")
-        print(f"alpha_c            = {d['alpha_c']}   (capacity; error estimate {d['error_estimate']})")
-        print(f"alpha_rs           = {d['alpha_rs']}   (q -> 1, E3)")
-        if r.alpha_entropy_zero is not None:
-            print(f"alpha_entropy_zero = {d['alpha_entropy_zero']}   (RS entropy vanishes, E4)")
-        if r.alpha_at is not None:
-            print(f"alpha_AT           = {r.alpha_at:.10g}   (RS unstable beyond, float64)")
-        print(f"W2(P, N(0,1))      = {d['w2_distance']}")
-        print(f"E z T(z)           = {d['ez_transport']}   (alpha_c = alpha_Gardner (E zT)^2)")
-        print(f"method: {r.method}")
-        return
-    digits = min(args.dps, 20)
-    print(f"{'kappa':>10} {'alpha_c':>{digits + 6}} {'alpha_rs':>{digits + 6}} {'error':>9}")
-    for r in results:
-        ent = "" if r.alpha_entropy_zero is None else "  (entropy zero)"
-        print(f"{mp.nstr(r.kappa, 6):>10} {mp.nstr(r.alpha_c, digits):>{digits + 6}} "
-              f"{mp.nstr(r.alpha_rs, digits):>{digits + 6}} {mp.nstr(r.error_estimate, 2):>9}{ent}")
+    _print(output.capacity_text(results, args.dps, sweep))
+
+
+def _print(lines):
+    print("\n".join(lines))
 
 
 MAX_CURVE_POINTS = 2000
@@ -129,12 +107,7 @@ def cmd_curve(args):
         if args.json:
             print(json.dumps({"prior": p.spec, "kappa": kappa[0], "points": [pt.to_dict() for pt in pts]}))
             return
-        print(f"prior: {p.spec}   kappa: {kappa[0]:g}   ({args.dps} digits; RS saddle point E1-E2, entropy E4)")
-        print(CONVENTIONS)
-        for pt in pts:
-            d = pt.to_dict()
-            print(f"alpha = {d['alpha']}\n  q       = {d['q']}   (error {d['q_error']})\n"
-                  f"  qh      = {d['qh']}\n  entropy = {d['entropy']}   (error {d['entropy_error']})")
+        _print(output.curve_mp_text(p.spec, kappa[0], args.dps, pts))
         return
     if len(alphas) > MAX_CURVE_POINTS:
         raise UsageError(f"--alpha: curve solves each point (0.1-5 s each); at most {MAX_CURVE_POINTS} values, "
@@ -143,21 +116,11 @@ def cmd_curve(args):
                 progress=_progress_line("points") if len(alphas) > 20 else None)
     _save(args, [pt.result(p.spec, kappa[0]) for pt in pts])
     if args.json:
-        print(json.dumps(_json_safe({"prior": p.spec, "kappa": kappa[0],
-                                     "points": [pt.to_dict(lagrange=args.lagrange) for pt in pts]}),
+        print(json.dumps(output.json_safe({"prior": p.spec, "kappa": kappa[0],
+                                           "points": [pt.to_dict(lagrange=args.lagrange) for pt in pts]}),
                          default=lambda x: None))
         return
-    print(f"prior: {p.spec}   kappa: {kappa[0]:g}   (float64; RS saddle point E1-E2)")
-    print(CONVENTIONS)
-    print("free entropy is relative to the prior (0 at alpha = 0); 'entropy' counts discrete configurations (E4)")
-    print(f"{'alpha':>8} {'q':>14} {'qh':>12} {'free_entropy':>14} {'entropy':>12} {'AT eig':>9} {'q error':>9}")
-    for pt in pts:
-        if pt.status != "ok":
-            print(f"{pt.alpha:8.5g}   {pt.status}")
-            continue
-        ent = "" if pt.entropy is None else f"{pt.entropy:12.6f}"
-        at = "" if pt.at_eigenvalue is None else f"{pt.at_eigenvalue:9.4f}"
-        print(f"{pt.alpha:8.5g} {pt.q:14.10f} {pt.qh:12.5g} {pt.free_entropy:14.8f} {ent:>12} {at:>9} {pt.q_error:9.1e}")
+    _print(output.curve_text(p.spec, kappa[0], pts))
 
 
 def cmd_priors(args):
@@ -171,33 +134,31 @@ def cmd_priors(args):
 
 
 def cmd_derive(args):
-    from .symbolic.capacity import derive_capacity
+    from .api import derive
     from .symbolic.render import FORMATS
-    from .symbolic.teacher_student import derive_teacher_student
 
     if args.problem == "capacity":
         if not args.prior:
             raise UsageError("derive capacity needs --prior SPEC")
-        d = derive_capacity(args.prior)
+        d = derive(prior=args.prior)
     else:
         if not (args.teacher and args.student):
             raise UsageError("derive teacher-student needs --teacher SPEC and --student SPEC")
-        d = derive_teacher_student(args.teacher, args.student, noise=args.noise)
+        d = derive(teacher=args.teacher, student=args.student, noise=args.noise)
     print(FORMATS[args.format](d))
 
 
 def cmd_check(args):
-    from .symbolic.capacity import derive_capacity
+    from .api import derive
     from .symbolic.check import CheckError, check_text
-    from .symbolic.teacher_student import derive_teacher_student
 
     content = read_text(args.file, "equations file", 200_000)
     if args.teacher or args.student:
         if not (args.teacher and args.student):
             raise UsageError("teacher-student checks need both --teacher and --student")
-        d = derive_teacher_student(args.teacher, args.student)
+        d = derive(teacher=args.teacher, student=args.student)
     else:
-        d = derive_capacity(args.prior or "gaussian")
+        d = derive(prior=args.prior)
     try:
         results = check_text(content, d)
     except CheckError as exc:
@@ -214,38 +175,15 @@ def cmd_check(args):
         raise SystemExit(1)
 
 
-def _cell(x, width, fmt):
-    """A table cell; '--' where a quantity does not apply (None) or was not reached (nan)."""
-    ok = x is not None and math.isfinite(x)
-    return f"{x:{width}{fmt}}" if ok else f"{'--':>{width}}"
-
-
-def _json_safe(obj):
-    """JSON has no NaN or infinity: they become null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
 def _ts_compare(args, alphas):
     from .teacher_student import compare_students
 
     res = compare_students(args.teacher, alphas, args.noise, args.flip)
     if args.json:
-        print(json.dumps(_json_safe({"teacher": args.teacher, "rule": "max-margin",
-                                     "students": {k: [p.to_dict() for p in v] for k, v in res.items()}})))
+        print(json.dumps(output.json_safe({"teacher": args.teacher, "rule": "max-margin",
+                                           "students": {k: [p.to_dict() for p in v] for k, v in res.items()}})))
         return
-    print(f"teacher: {args.teacher}   max-margin eps_g = arccos(R)/pi (clean teacher) by student")
-    labels = list(res)
-    print(f"{'alpha':>10} " + " ".join(f"{k:>18}" for k in labels))
-    for i, a in enumerate(alphas):
-        print(f"{a:10.5g} " + " ".join(_cell(res[k][i].eps_g, 18, ".8f") for k in labels))
-    for p in res.get(f"optimal {args.teacher.split(':')[0]}", []):
-        print(f"  alpha {p.alpha:g}: {p.branch}")
+    _print(output.ts_compare_text(args.teacher, alphas, res))
 
 
 def _ts_optimize(args, alphas):
@@ -253,33 +191,11 @@ def _ts_optimize(args, alphas):
 
     res = optimize_student(args.teacher, args.optimize_student, alphas, "max-margin")
     if args.json:
-        print(json.dumps(_json_safe({"teacher": args.teacher, "family": args.optimize_student,
-                                     "rule": "max-margin", "transitions": [],
-                                     "points": [{**p.to_dict(), "parameter": x} for _, x, p in res]})))
+        print(json.dumps(output.json_safe({"teacher": args.teacher, "family": args.optimize_student,
+                                           "rule": "max-margin", "transitions": [],
+                                           "points": [{**p.to_dict(), "parameter": x} for _, x, p in res]})))
         return
-    print(f"teacher: {args.teacher}   optimal student in family '{args.optimize_student}' at each alpha (max-margin)")
-    print(f"{'alpha':>10} {'parameter':>10} {'R':>12} {'eps_g':>12} {'kappa':>12}")
-    for a, x, p in res:
-        print(f"{a:10.5g} {x:10.4f} {_cell(p.R, 12, '.8f')} {_cell(p.eps_g, 12, '.8f')} {_cell(p.kappa, 12, '.8f')}")
-
-
-def _ts_print(args, rule, pts, trans):
-    noise = f"noise sigma={args.noise:g}, flips p={args.flip:g}" if (args.noise or args.flip) else "noise-free"
-    if args.temperature:
-        noise += f", T={args.temperature:g}"
-    print(f"teacher: {args.teacher}   student: {args.student}   rule: {rule}   (RS, {noise}, float64)")
-    print("eps_g = arccos(R)/pi against the clean teacher (E7); weights at unit second moment; "
-          "'--' = does not apply or not reached")
-    extra = [(name, head) for name, head in (("kappa", "kappa"), ("free_entropy", "free_entropy"))
-             if any(getattr(p, name) is not None for p in pts)]
-    print(f"{'alpha':>10} {'R':>12} {'q':>12} {'eps_g':>12} " + "".join(f"{h:>13} " for _, h in extra)
-          + f"{'eps error':>9}  branch")
-    for p in pts:
-        cells = "".join(_cell(getattr(p, name), 13, ".8f") + " " for name, _ in extra)
-        print(f"{p.alpha:10.5g} {_cell(p.R, 12, '.8f')} {_cell(p.q, 12, '.8f')} {_cell(p.eps_g, 12, '.8f')} "
-              f"{cells}{_cell(p.eps_error, 9, '.1e')}  {p.branch}")
-    for tr in trans:
-        print(f"transition: {tr['type']} at alpha = {tr['alpha']:.8f}")
+    _print(output.ts_optimize_text(args.teacher, args.optimize_student, res))
 
 
 def cmd_teacher_student(args):
@@ -308,10 +224,10 @@ def cmd_teacher_student(args):
     _save(args, [p.result(inputs) for p in pts])
     trans = transitions(args.teacher, args.student, rule)
     if args.json:
-        print(json.dumps(_json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
-                                     "points": [p.to_dict() for p in pts], "transitions": trans})))
+        print(json.dumps(output.json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
+                                           "points": [p.to_dict() for p in pts], "transitions": trans})))
         return
-    _ts_print(args, rule, pts, trans)
+    _print(output.ts_text(args.teacher, args.student, rule, (args.noise, args.flip, args.temperature), pts, trans))
 
 
 def _add_capacity(sub):
