@@ -230,3 +230,20 @@ def test_a_student_kind_is_one_registry_line():
     assert [p.eps_g for p in a] == [p.eps_g for p in b] and 0.2 < a[1].eps_g < a[0].eps_g < 0.35
     with pytest.raises(replica.PriorError, match="defined for Gibbs learning"):
         replica.teacher_student("gaussian", "lasso", "max-margin", [1.0])
+
+
+@pytest.mark.parametrize("spec, student", [("gaussian", "spherical"), ("binary", "binary"), ("ternary", "ternary")])
+@pytest.mark.parametrize("kappa, alpha", [(0.0, 0.3), (0.0, 0.6), (0.5, 0.3)])
+def test_the_gibbs_driver_with_a_margin_channel_is_the_capacity_saddle_point(spec, student, kappa, alpha):
+    """One driver for E1-E2 and E5-E6: the Gardner volume is the Gibbs fixed point of the
+    margin channel with no teacher (w0 = 0, so Rhat = 0).  It gives curve()'s q; the free
+    entropy of a discrete law is in the counting measure there (+ H(P), E4)."""
+    import replica
+    from solvers.fixed_point import gibbs_point
+
+    con = constraint(student)
+    pt = gibbs_point(con, Margin(kappa), alpha, C.TeacherNodes([0.0], [1.0]), start=(0.2, 0.0))
+    ref = replica.curve(spec, kappa, [alpha])[0]
+    shannon = float(prior(spec).shannon_entropy()) if student != "spherical" else 0.0
+    assert pt.x[0] == pytest.approx(ref.q, abs=1e-9)
+    assert pt.free_entropy == pytest.approx(ref.free_entropy + shannon, abs=1e-8)
