@@ -37,6 +37,7 @@ from .common.errors import Interrupted, UserError
 from .common.files import read_text
 from .priors import PriorError, prior as parse_prior
 from .records import RecordFile, task_key
+from .results import Result
 from .teacher_student import DEFAULT_STUDENT, STUDENTS
 
 E3_QUANTITIES = ("alpha_c", "alpha_rs", "w2")
@@ -265,13 +266,26 @@ def _ts_row(points):
 
 
 def evaluate_row(points):
-    """Values of a list of points of one quantity (a worker task)."""
+    """Values of a list of points of one quantity (a worker task), each as a Result dict
+    (the form the --cache records keep)."""
     q = points[0]["quantity"]
-    if q in E3_QUANTITIES:
-        return _e3_row(points)
-    if q in RS_QUANTITIES:
-        return _rs_row(points)
-    return _ts_row(points)
+    rows = _e3_row(points) if q in E3_QUANTITIES else _rs_row(points) if q in RS_QUANTITIES else _ts_row(points)
+    return [Result(q, {k: v for k, v in pt.items() if k != "quantity"}, {q: r["value"]}, {q: r["error"]},
+                   r["method"]).to_dict() for pt, r in zip(points, rows)]
+
+
+def point_value(record):
+    """(value, error, method) of a cached point: a Result dict, or the {value, error, method}
+    of caches written before Results (still read, so old caches are not recomputed)."""
+    if "values" in record:
+        r = Result.from_dict(record)
+        return r.values[r.quantity], r.error.get(r.quantity), r.method
+    return record["value"], record.get("error"), record["method"]
+
+
+def _is_point(record):
+    return isinstance(record, dict) and ({"value", "method"} <= record.keys()
+                                         or {"quantity", "values", "method"} <= record.keys())
 
 
 # ---------------------------------------------------------------- the grid
@@ -341,8 +355,7 @@ def phase_diagram(problem: Problem, x: Axis, y: Axis, cache=None, executor=None,
     t0 = time.time()
     points = [[problem.point({x.name: xv, y.name: yv}) for xv in x.values] for yv in y.values]
     store = RecordFile(cache, "--cache") if cache else None
-    done = {k: r["result"] for k, r in store.records.items()
-            if isinstance(r["result"], dict) and {"value", "method"} <= r["result"].keys()} if store else {}
+    done = {k: r["result"] for k, r in store.records.items() if _is_point(r["result"])} if store else {}
     todo = []
     for i, row in enumerate(points):
         miss = [j for j, pt in enumerate(row) if _key(pt) not in done]
@@ -401,11 +414,11 @@ def _assemble(points, done, nx):
     methods = []
     for i, row in enumerate(points):
         for j, pt in enumerate(row):
-            r = done[_key(pt)]
-            if r["value"] is not None:
-                vals[i, j] = r["value"]
-            if r.get("error") is not None:
-                errs[i, j] = r["error"]
-            if r["method"] not in methods:
-                methods.append(r["method"])
+            value, error, method = point_value(done[_key(pt)])
+            if value is not None:
+                vals[i, j] = value
+            if error is not None:
+                errs[i, j] = error
+            if method not in methods:
+                methods.append(method)
     return vals, errs, methods

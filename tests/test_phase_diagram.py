@@ -158,6 +158,30 @@ def test_axes_a_quantity_does_not_depend_on_are_refused(capsys, monkeypatch):
 
     monkeypatch.setattr(importlib.import_module("replica.capacity"), "capacity",
                         lambda *a, **k: calls.append(a) or Fake())
-    from replica.phase_diagram import evaluate_row
+    from replica.phase_diagram import evaluate_row, point_value
     pt = Problem("alpha_c", prior="binary").point({"kappa": 0.0})
-    assert [r["value"] for r in evaluate_row([pt, pt, pt])] == [0.5] * 3 and len(calls) == 1
+    rows = evaluate_row([pt, pt, pt])
+    assert [point_value(r)[0] for r in rows] == [0.5] * 3 and len(calls) == 1
+    assert rows[0]["quantity"] == "alpha_c" and rows[0]["inputs"]["prior"] == "binary"   # a Result dict
+
+
+def test_cache_records_are_results_and_old_caches_are_read(tmp_path):
+    """Each cached point is a Result dict (lossless, with its inputs); a cache written before
+    (bare {value, error, method} records) is still read, so its points are not recomputed."""
+    import json
+
+    from replica.results import Result
+    x, y = Axis.parse("kappa=0,0.5"), Axis.parse("std=1,2")
+    c = tmp_path / "c.jsonl"
+    d = phase_diagram(Problem("alpha_c", prior="gaussian"), x, y, cache=str(c))
+    recs = [json.loads(line) for line in c.read_text().splitlines()]
+    r = Result.from_dict(recs[0]["result"])
+    assert r.quantity == "alpha_c" and r.values["alpha_c"] == pytest.approx(2.0, abs=1e-12)
+    old = tmp_path / "old.jsonl"
+    with old.open("w") as fh:
+        for rec in recs:
+            res = Result.from_dict(rec["result"])
+            rec["result"] = {"value": res.values["alpha_c"], "error": res.error["alpha_c"], "method": res.method}
+            fh.write(json.dumps(rec) + "\n")
+    again = phase_diagram(Problem("alpha_c", prior="gaussian"), x, y, cache=str(old))
+    assert again.computed == 0 and np.array_equal(again.values, d.values)
