@@ -18,7 +18,7 @@ from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 
 from .common.errors import Refused
 from .priors import PriorError, as_prior, prior as parse_prior
-from .results import Result
+from .results import Result, supported_digits
 
 
 def _as_prior(p, dps=15):
@@ -41,18 +41,6 @@ def check_dps(dps):
     if not isinstance(dps, int) or not 5 <= dps <= 1000:
         raise PriorError(f"dps must be an integer between 5 and 1000, got {dps}")
     return dps
-
-
-def _mpstr(x, dps):
-    return None if x is None else mp.nstr(x, dps, strip_zeros=False)
-
-
-def supported_digits(x, err, dps: int) -> int:
-    """Significant digits of x that an absolute error `err` leaves meaningful (at most dps,
-    at least 1)."""
-    if not x or not err:
-        return dps
-    return int(max(1, min(dps, mp.floor(mp.log10(abs(x) / err)))))
 
 
 def require_spread(p):
@@ -97,24 +85,10 @@ class CapacityResult:
         return self.error_estimate / abs(self.alpha_c) if self.alpha_c else mp.inf
 
     def to_dict(self) -> dict:
-        """JSON-ready: high-precision numbers as strings holding `dps` digits."""
-        d = self.dps
-        return {
-            "prior": self.prior,
-            "kappa": _mpstr(self.kappa, d),
-            "dps": d,
-            "alpha_c": _mpstr(self.alpha_c, d),
-            "alpha_rs": _mpstr(self.alpha_rs, d),
-            "alpha_entropy_zero": _mpstr(self.alpha_entropy_zero, d),
-            "alpha_at": self.alpha_at,
-            # W2 = sqrt(2 (1 - E zT)) keeps only the digits its error leaves (half of them near 0)
-            "w2_distance": _mpstr(self.w2_distance, d if self.w2_error is None
-                                  else supported_digits(self.w2_distance, self.w2_error, d)),
-            "ez_transport": _mpstr(self.ez_transport, d),
-            "error_estimate": mp.nstr(self.error_estimate, 3),
-            "method": self.method,
-            "conventions": "E_P w^2 = 1, x ~ N(0,1), margin kappa, alpha = P/N",
-        }
+        """JSON-ready: high-precision numbers as strings holding `dps` digits (replica.output)."""
+        from .output import capacity_dict
+
+        return capacity_dict(self.result())
 
     def result(self) -> Result:
         """The lossless `Result` (mp values at full precision, tagged)."""
@@ -278,11 +252,11 @@ class CurvePoint:
             d.pop("lagrange")
         return d
 
-    def result(self, prior: str, kappa) -> Result:
-        d = self.to_dict()
-        status, qerr = d.pop("status"), d.pop("q_error")
-        return Result("curve", {"prior": prior, "kappa": kappa, "alpha": d.pop("alpha")}, d, {"q": qerr},
-                      f"E1-E2 float64 on Gauss-Hermite-pushed nodes ({status})", None, status == "ok")
+    def result(self, prior: str, kappa, lagrange: bool = False) -> Result:
+        d = self.to_dict(lagrange)
+        alpha, qerr = d.pop("alpha"), d.pop("q_error")
+        return Result("curve", {"prior": prior, "kappa": kappa, "alpha": alpha}, d, {"q": qerr},
+                      "E1-E2 float64 on Gauss-Hermite-pushed nodes", None, self.status == "ok")
 
 
 MAX_CURVE_NODES = 256    # finest discretisation tried near alpha_rs (and its check at twice that)

@@ -64,10 +64,10 @@ def _kappa_values(text):
 def cmd_capacity(args):
     kappas, sweep = _kappa_values(args.kappa)
     check_output(args.save, "--save", (".json",))
-    results = capacity(args.prior, kappas, dps=args.dps)
-    _save(args, [r.result() for r in results])
+    results = [r.result() for r in capacity(args.prior, kappas, dps=args.dps)]
+    _save(args, results)
     if args.json:
-        payload = [r.to_dict() for r in results]
+        payload = [output.capacity_dict(r) for r in results]
         print(json.dumps(payload if sweep else payload[0], indent=None if sweep else 2))
         return
     _print(output.capacity_text(results, args.dps, sweep))
@@ -102,10 +102,10 @@ def cmd_curve(args):
     p = parse_prior(args.prior)
     check_output(args.save, "--save", (".json",))
     if args.dps is not None:
-        pts = curve_mp(args.prior, kappa[0], alphas, dps=args.dps)
-        _save(args, [pt.result(p.spec, kappa[0]) for pt in pts])
+        pts = [pt.result(p.spec, kappa[0]) for pt in curve_mp(args.prior, kappa[0], alphas, dps=args.dps)]
+        _save(args, pts)
         if args.json:
-            print(json.dumps({"prior": p.spec, "kappa": kappa[0], "points": [pt.to_dict() for pt in pts]}))
+            print(json.dumps({"prior": p.spec, "kappa": kappa[0], "points": [output.curve_mp_dict(r) for r in pts]}))
             return
         _print(output.curve_mp_text(p.spec, kappa[0], args.dps, pts))
         return
@@ -114,10 +114,11 @@ def cmd_curve(args):
                          f"got {len(alphas)}")
     pts = curve(p, kappa[0], alphas, n_nodes=args.nodes,
                 progress=_progress_line("points") if len(alphas) > 20 else None)
-    _save(args, [pt.result(p.spec, kappa[0]) for pt in pts])
+    pts = [pt.result(p.spec, kappa[0], lagrange=args.lagrange and args.json) for pt in pts]
+    _save(args, pts)
     if args.json:
         print(json.dumps(output.json_safe({"prior": p.spec, "kappa": kappa[0],
-                                           "points": [pt.to_dict(lagrange=args.lagrange) for pt in pts]}),
+                                           "points": [output.curve_point_dict(r) for r in pts]}),
                          default=lambda x: None))
         return
     _print(output.curve_text(p.spec, kappa[0], pts))
@@ -178,10 +179,12 @@ def cmd_check(args):
 def _ts_compare(args, alphas):
     from .teacher_student import compare_students
 
-    res = compare_students(args.teacher, alphas, args.noise, args.flip)
+    res = {k: [p.result({"teacher": args.teacher, "student": k, "rule": "max-margin"}) for p in v]
+           for k, v in compare_students(args.teacher, alphas, args.noise, args.flip).items()}
     if args.json:
         print(json.dumps(output.json_safe({"teacher": args.teacher, "rule": "max-margin",
-                                           "students": {k: [p.to_dict() for p in v] for k, v in res.items()}})))
+                                           "students": {k: [output.ts_point_dict(r) for r in v]
+                                                        for k, v in res.items()}})))
         return
     _print(output.ts_compare_text(args.teacher, alphas, res))
 
@@ -189,11 +192,14 @@ def _ts_compare(args, alphas):
 def _ts_optimize(args, alphas):
     from .teacher_student import optimize_student
 
-    res = optimize_student(args.teacher, args.optimize_student, alphas, "max-margin")
+    inputs = {"teacher": args.teacher, "family": args.optimize_student, "rule": "max-margin"}
+    res = [(a, x, p.result(inputs)) for a, x, p in
+           optimize_student(args.teacher, args.optimize_student, alphas, "max-margin")]
     if args.json:
         print(json.dumps(output.json_safe({"teacher": args.teacher, "family": args.optimize_student,
                                            "rule": "max-margin", "transitions": [],
-                                           "points": [{**p.to_dict(), "parameter": x} for _, x, p in res]})))
+                                           "points": [{**output.ts_point_dict(r), "parameter": x}
+                                                      for _, x, r in res]})))
         return
     _print(output.ts_optimize_text(args.teacher, args.optimize_student, res))
 
@@ -221,11 +227,13 @@ def cmd_teacher_student(args):
                           temperature=args.temperature)
     inputs = {"teacher": args.teacher, "student": args.student, "rule": rule, "noise": args.noise,
               "flip": args.flip, "temperature": args.temperature}
-    _save(args, [p.result(inputs) for p in pts])
+    pts = [p.result(inputs) for p in pts]
+    _save(args, pts)
     trans = transitions(args.teacher, args.student, rule)
     if args.json:
         print(json.dumps(output.json_safe({"teacher": args.teacher, "student": args.student, "rule": rule,
-                                           "points": [p.to_dict() for p in pts], "transitions": trans})))
+                                           "points": [output.ts_point_dict(r) for r in pts],
+                                           "transitions": trans})))
         return
     _print(output.ts_text(args.teacher, args.student, rule, (args.noise, args.flip, args.temperature), pts, trans))
 

@@ -29,6 +29,19 @@ def _digits(prec: int) -> int:
     return int(math.ceil(prec * math.log10(2))) + 2
 
 
+def mpstr(x, dps):
+    """x at `dps` significant digits, trailing zeros kept (None stays None)."""
+    return None if x is None else mp.nstr(x, dps, strip_zeros=False)
+
+
+def supported_digits(x, err, dps: int) -> int:
+    """Significant digits of x that an absolute error `err` leaves meaningful (at most dps,
+    at least 1)."""
+    if not x or not err:
+        return dps
+    return int(max(1, min(dps, mp.floor(mp.log10(abs(x) / err)))))
+
+
 def encode(x):
     """A JSON-ready copy of x: mp numbers tagged with their precision, tuples as lists."""
     if isinstance(x, mp.mpf):

@@ -90,10 +90,11 @@ def capacity_table(priors, kappas, dps=30, digits=12):
         raise PriorError(f"{digits} digits requested at a working precision of {dps}: raise --dps")
     rows = []
     for spec in priors:
-        for r in capacity(spec, [mp.mpf(str(k)) for k in kappas], dps=dps):
-            rows.append([spec, mp.nstr(mp.mpf(r.kappa), 6), fmt_value(r.alpha_c, digits, r.error_estimate),
-                         fmt_value(r.w2_distance, None if digits is None else min(digits, dps), r.error_estimate),
-                         mp.nstr(r.error_estimate, 2), f"mpmath, {dps} digits"])
+        for r in (c.result() for c in capacity(spec, [mp.mpf(str(k)) for k in kappas], dps=dps)):
+            v, err = r.values, r.error["alpha_c"]
+            rows.append([spec, mp.nstr(mp.mpf(r.inputs["kappa"]), 6), fmt_value(v["alpha_c"], digits, err),
+                         fmt_value(v["w2_distance"], None if digits is None else min(digits, dps), err),
+                         mp.nstr(err, 2), f"mpmath, {dps} digits"])
     return Table(["prior", "kappa", "alpha_c", "W2 to N(0,1)", "error estimate", "precision"], rows,
                  caption="Capacity of distribution-constrained perceptrons (E3; discrete priors: E4)",
                  notes=("Weights rescaled to unit second moment, x ~ N(0,1), alpha = P/N.",))
@@ -104,11 +105,12 @@ def teacher_student_table(teacher, students, rule, alphas, digits=None):
 
     rows = []
     for st in students:
-        for p in teacher_student(teacher, st, rule, alphas):
-            err = p.eps_error if p.eps_error else 1e-12
-            rows.append([st, rule, f"{p.alpha:g}", fmt_value(p.eps_g, digits, err), fmt_value(p.R, digits, err),
-                         "--" if p.kappa is None else fmt_value(p.kappa, digits, err), f"{p.eps_error:.1e}",
-                         "float64"])
+        for r in (p.result() for p in teacher_student(teacher, st, rule, alphas)):
+            v, e = r.values, r.error["eps_g"]
+            err = e if e else 1e-12
+            rows.append([st, rule, f"{r.inputs['alpha']:g}", fmt_value(v["eps_g"], digits, err),
+                         fmt_value(v["R"], digits, err), "--" if v["kappa"] is None else fmt_value(v["kappa"], digits, err),
+                         f"{e:.1e}", "float64"])
     return Table(["student", "rule", "alpha", "eps_g", "R", "kappa", "error estimate", "precision"], rows,
                  caption=f"Teacher-student generalization, teacher {teacher} (E5-E8)",
                  notes=("eps_g = arccos(R)/pi against the clean teacher (E7).",))
