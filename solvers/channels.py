@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from sympy import log as sp_log, sqrt as sp_sqrt
+
 from .energetic import energetic_terms
 from .gaussian import H, g_ratio, gauss_hermite, graded_panels, log_H
 
@@ -46,6 +48,11 @@ class Channel:
 
     def q_to_1(self, R=None):
         """c(R) with G_E(q, R) ~ -c(R) / (2 (1 - q)) as q -> 1 (E3, E8)."""
+        raise NotImplementedError
+
+    def sympy_G_E(self):
+        """G_E as a sympy expression in the symbols of solvers.symbols (q, R, t, kappa, ...),
+        the piece `replica.derive` builds E1/E5 from; its value equals `G_E` (tested)."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -91,6 +98,12 @@ class Margin(Channel):
     def q_to_1(self, R=None):
         return float(self.I())
 
+    def sympy_G_E(self):
+        """E1: E_t log H(u), u = (kappa - sqrt(q) t) / sqrt(1 - q), kappa kept as a symbol."""
+        from .symbols import H, gauss, kappa, q, t
+
+        return gauss(sp_log(H((kappa - sp_sqrt(q) * t) / sp_sqrt(1 - q))), t)
+
     def describe(self):
         return f"margin kappa = {self.kappa}"
 
@@ -126,6 +139,22 @@ class Teacher(Channel):
         from .teacher_student import e_term
 
         return e_term(R, kappa, self.noise, self.flip)
+
+    def sympy_G_E(self):
+        """E6 with this channel's noise: sigma as the symbol when there is Gaussian noise, the
+        flip probability and beta as numbers (E6 note)."""
+        import sympy as sp
+
+        from .symbols import H, R, gauss, q, sigma, t
+
+        r = R / sp.sqrt(1 + sigma ** 2) if self.noise else R
+        p = sp.nsimplify(self.flip)
+        outer = H(-r * t / sp.sqrt(q - r ** 2)) if not p else p + (1 - 2 * p) * H(-r * t / sp.sqrt(q - r ** 2))
+        inner = H(-sp.sqrt(q) * t / sp.sqrt(1 - q))
+        if np.isfinite(self.beta):
+            eb = sp.exp(-sp.nsimplify(self.beta))
+            inner = eb + (1 - eb) * inner
+        return 2 * gauss(outer * sp.log(inner), t)
 
     def q_to_1(self, R):
         """E(R, 0) of E8: the student's field concentrates as q -> 1 at zero temperature."""
@@ -180,6 +209,11 @@ class Erasure(Teacher):
 
     def nishimori_qhat(self, q, alpha):
         return super().nishimori_qhat(q, (1 - self.erase) * alpha)
+
+    def sympy_G_E(self):
+        import sympy as sp
+
+        return (1 - sp.nsimplify(self.erase)) * super().sympy_G_E()
 
     def nishimori_G_E(self, q):
         return (1 - self.erase) * super().nishimori_G_E(q)

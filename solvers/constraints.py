@@ -167,6 +167,15 @@ class Spherical(Constraint):
     def nishimori_entropic(self, q, qh):
         return 0.5 * np.log(1 - q) + q / 2
 
+    def sympy_G_S(self):
+        """E5 for the norm constraint with the conjugates eliminated (the form `entropic`
+        evaluates): log(1 - q)/2 + (q - R^2) / (2 (1 - q))."""
+        import sympy as sp
+
+        from .symbols import R, q
+
+        return sp.log(1 - q) / 2 + (q - R ** 2) / (2 * (1 - q))
+
 
 def truncated_moments(b, A):
     """Mean and variance of w >= 0 with density ~ exp(-A w^2/2 + b w): a normal N(b/A, 1/A)

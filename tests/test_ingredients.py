@@ -247,3 +247,35 @@ def test_the_gibbs_driver_with_a_margin_channel_is_the_capacity_saddle_point(spe
     shannon = float(prior(spec).shannon_entropy()) if student != "spherical" else 0.0
     assert pt.x[0] == pytest.approx(ref.q, abs=1e-9)
     assert pt.free_entropy == pytest.approx(ref.free_entropy + shannon, abs=1e-8)
+
+
+# ---------------------------------------------------------------- sympy pieces
+@pytest.mark.parametrize("ch", _channels())
+def test_channel_sympy_piece_is_its_G_E(ch):
+    """Each channel's sympy G_E, evaluated by replica.symbolic's lambdify (mp.quad), equals the
+    float64 G_E the drivers use: the derived and the evaluated equation are the same."""
+    from replica.symbolic.numeric import lambdify
+    from solvers import symbols as S
+
+    f = lambdify(ch.sympy_G_E(), [S.q, S.R, S.kappa, S.sigma])
+    for q, R in ((0.5, 0.4), (0.8, 0.7)):
+        got = float(f(q, R, getattr(ch, "kappa", 0.0), getattr(ch, "noise", 0.0)))
+        assert got == pytest.approx(float(ch.G_E(q, R)), rel=1e-11, abs=1e-12), (q, R)
+
+
+def test_the_derivation_asks_the_ingredients():
+    """derive's G_E is the channel's piece; its spherical G_S, derived by sympy from E5's
+    integrals, is the Spherical constraint's piece, and that is what `entropic` evaluates."""
+    import sympy as sp
+
+    import replica
+    from solvers import symbols as S
+
+    assert replica.derive(prior="gaussian").get("G_E") == Margin().sympy_G_E()
+    d = replica.derive(teacher="binary", student="spherical")
+    assert d.get("G_E") == Teacher().sympy_G_E()
+    gs = C.Spherical().sympy_G_S()
+    assert sp.simplify(d.get("G_S") - gs) == 0
+    x = (0.6, 0.5)
+    assert float(gs.subs({S.q: x[0], S.R: x[1]})) == pytest.approx(C.Spherical().entropic(x, None, None, None),
+                                                                    abs=1e-14)

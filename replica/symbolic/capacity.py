@@ -18,6 +18,8 @@ from __future__ import annotations
 import mpmath as mp
 import sympy as sp
 
+from solvers.channels import Margin
+
 from ..common.budget import BudgetExceeded, time_budget
 from ..priors import PriorError, prior as parse_prior
 from .core import (H, Derivation, Equation, a, alpha, gauss, gauss_linear, kappa, lam, phi, q, qh, t, w,
@@ -28,9 +30,9 @@ EPS = sp.Symbol("epsilon", positive=True)   # 1 - q in the q -> 1 expansion
 
 # ---------------------------------------------------------------- energetic term (E1, E2)
 def energetic_term():
-    """G_E(q) = E_t log H(u),  u = (kappa - sqrt(q) t) / sqrt(1 - q)."""
-    u = (kappa - sp.sqrt(q) * t) / sp.sqrt(1 - q)
-    return gauss(sp.log(H(u)), t)
+    """G_E(q) = E_t log H(u),  u = (kappa - sqrt(q) t) / sqrt(1 - q): the margin channel's own
+    sympy piece (solvers.channels.Margin.sympy_G_E)."""
+    return Margin().sympy_G_E()
 
 
 def energy_equation():

@@ -9,19 +9,7 @@ import dataclasses
 
 import sympy as sp
 
-q = sp.Symbol("q", positive=True)
-qh = sp.Symbol("qhat", positive=True)
-alpha = sp.Symbol("alpha", positive=True)
-kappa = sp.Symbol("kappa", nonnegative=True)
-t = sp.Symbol("t", real=True)
-z = sp.Symbol("z", real=True)
-w = sp.Symbol("w", real=True)
-w0 = sp.Symbol("w0", real=True)
-a = sp.Symbol("a", real=True)           # Lagrange multiplier of the norm (spherical prior)
-R = sp.Symbol("R", real=True)
-Rh = sp.Symbol("Rhat", real=True)
-sigma = sp.Symbol("sigma", nonnegative=True)
-lam = sp.Function("lambda")             # Lagrange function of a distribution constraint
+from solvers.symbols import H, R, Rh, a, alpha, gauss, kappa, lam, phi, q, qh, sigma, t, w, w0, z  # noqa: F401
 
 SYMBOLS = {
     "q": (q, r"q", "overlap of two solutions, w^a.w^b/N"),
@@ -38,20 +26,6 @@ SYMBOLS = {
     "sigma": (sigma, r"\sigma", "output noise / prior width"),
     "lambda": (lam, r"\lambda", "Lagrange function enforcing the weight distribution"),
 }
-
-
-def phi(x):
-    return sp.exp(-x ** 2 / 2) / sp.sqrt(2 * sp.pi)
-
-
-def H(x):
-    """H(x) = int_x^oo Dt = erfc(x / sqrt 2) / 2."""
-    return sp.erfc(x / sp.sqrt(2)) / 2
-
-
-def gauss(expr, var):
-    """E_var[expr], var ~ N(0, 1), as an unevaluated Integral."""
-    return sp.Integral(expr * phi(var), (var, -sp.oo, sp.oo))
 
 
 def gauss_linear(expr):

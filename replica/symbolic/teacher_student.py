@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import sympy as sp
 
+from solvers.channels import Teacher
 from solvers.constraints import Bayes, Sign, Soft, Spherical
 
 from ..priors import PriorError, prior as parse_prior
 from .capacity import EPS, _atoms
-from .core import H, Derivation, Equation, R, Rh, alpha, gauss, lam, phi, q, qh, sigma, t, w, w0, z
+from .core import Derivation, Equation, R, Rh, alpha, gauss, lam, phi, q, qh, w, w0, z
 
 
 def energetic_ts(noise: bool = False):
-    """E6; with Gaussian output noise sigma the teacher's field has variance 1 + sigma^2."""
-    r_eff = R / sp.sqrt(1 + sigma ** 2) if noise else R
-    return 2 * gauss(H(-r_eff * t / sp.sqrt(q - r_eff ** 2)) * sp.log(H(-sp.sqrt(q) * t / sp.sqrt(1 - q))), t)
+    """E6, the teacher channel's own sympy piece (solvers.channels.Teacher.sympy_G_E); with
+    Gaussian output noise sigma the teacher's field has variance 1 + sigma^2."""
+    return Teacher(noise=1.0 if noise else 0.0).sympy_G_E()
 
 
 def spherical_student():
