@@ -211,3 +211,27 @@ def test_mp_ppf_isf_and_the_law_protocol(make):
             assert abs(float(x) - ref) <= 1e-11 * (1 + abs(ref)) + 10 * floor, (u, x, ref)
     with pytest.raises(PriorError, match="0 < u < 1"):
         p.ppf(1)
+
+
+@pytest.mark.parametrize("make", CASES)
+def test_sympy_density_is_the_normalised_pdf(make):
+    """A law's sympy density (the piece `derive` uses) equals the pdf of the law rescaled to
+    E w^2 = 1 and integrates to 1 on its support; laws without a closed form give None."""
+    import sympy as sp
+
+    p = make()
+    w = sp.Symbol("w", real=True)
+    expr = p.sympy_density(w)
+    if expr is None:
+        assert p.values or len(p.parts) != 1 or p.parts[0].sympy_pdf(sp.Symbol("x")) is None \
+            or p.parts[0].hi < mp.inf or p.parts[0].lo not in (0, -mp.inf)
+        pytest.skip("no closed-form density")
+    f = sp.lambdify(w, expr, modules="mpmath")
+    unit = p.normalized()
+    x, _ = _interior_points(unit)
+    for xi in x:
+        assert abs(f(mp.mpf(xi)) / unit.pdf(mp.mpf(xi)) - 1) < mp.mpf("1e-15"), xi
+    cuts = [unit.ppf(u) for u in (mp.mpf("0.1"), mp.mpf("0.5"), mp.mpf("0.9"))]   # the median: laplace's kink
+    lo = unit.parts[0].lo
+    near = [mp.mpf("1e-10"), mp.mpf("1e-5")] if lo == 0 else []   # w^(k-1) singularities at 0 (gamma k < 1)
+    assert abs(mp.quad(f, [lo] + near + cuts + [mp.inf]) - 1) < mp.mpf("1e-15")

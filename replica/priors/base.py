@@ -23,6 +23,13 @@ class PriorError(UserError):
 
 
 # ---------------------------------------------------------------- continuous laws
+def exact(x):
+    """An mp number as an exact sympy number (decimals become rationals; 25 digits)."""
+    import sympy as sp
+
+    return sp.nsimplify(mp.nstr(mp.mpf(x), 25), rational=True)
+
+
 class Continuous:
     """A normalised density on (lo, hi).  Subclasses give pdf/cdf/sf (mp) and moments;
     `quantile_from_z(z)` = F^{-1}(Phi(z)) in closed form where one exists."""
@@ -42,6 +49,11 @@ class Continuous:
 
     def sf(self, w):
         return 1 - self.cdf(w)
+
+    def sympy_pdf(self, x):
+        """(density as a sympy expression in x on the support, exact E w^2), or None where the
+        law has no closed form (families override it)."""
+        return None
 
     def moment(self, k: int):
         lo, hi = self.lo, self.hi
@@ -315,6 +327,24 @@ class Prior:
         """Absolute accuracy of integrals in w that the law's evaluation limits (0 for the
         closed-form families; ~1e-13 x scale for laws built on float64 functions)."""
         return max((getattr(c, "precision_floor", 0) for c in self.parts), default=mp.mpf(0))
+
+    def sympy_density(self, w):
+        """The density rescaled to E w^2 = 1 as a sympy expression in `w` (on the rescaled
+        support), for a single continuous part with a closed form; None otherwise."""
+        import sympy as sp
+
+        if self.values or len(self.parts) != 1:
+            return None
+        part = self.parts[0]
+        if not (part.lo in (0, -mp.inf) and part.hi == mp.inf):
+            return None        # a bounded support rescales too: the derivation integrates over the spec's
+        x = sp.Symbol("x", positive=True) if self.parts[0].lo >= 0 else sp.Symbol("x", real=True)
+        piece = self.parts[0].sympy_pdf(x)
+        if piece is None:
+            return None
+        pdf, m2 = piece
+        c = sp.sqrt(m2)
+        return sp.simplify(pdf.subs(x, w * c) * c)
 
     def ppf(self, u):
         """F^{-1}(u) at the current precision (the left-continuous quantile at an atom's jump);

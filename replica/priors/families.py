@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import mpmath as mp
 import numpy as np
+import sympy as sp
 from scipy import special, stats
 
 from solvers.gaussian import mp_H, mp_norm_isf, mp_Phi, mp_phi
 
-from .base import Continuous, Prior, PriorError, check_probs, extra_digits
+from .base import Continuous, Prior, PriorError, check_probs, exact, extra_digits
 from .registry import FAMILIES, LAWS, register_law  # noqa: F401  (FAMILIES: name -> (ctor, help))
 
 
@@ -43,6 +44,10 @@ class Normal(Continuous):
 
     def transport_offset(self, z):
         return self.std * z
+
+    def sympy_pdf(self, x):
+        m, sd = exact(self.mean), exact(self.std)
+        return sp.exp(-(x - m) ** 2 / (2 * sd ** 2)) / (sd * sp.sqrt(2 * sp.pi)), m ** 2 + sd ** 2
 
     def scaled(self, s):
         return Normal(self.mean * s, self.std * s)
@@ -98,6 +103,10 @@ class HalfNormal(Continuous):
             with mp.workdps(mp.mp.dps + 5):
                 return self.scale * mp.sqrt(2) * mp.erfinv(mp_Phi(z))
         return self.scale * mp_norm_isf(mp_H(z) / 2)
+
+    def sympy_pdf(self, x):
+        sc = exact(self.scale)
+        return 2 * sp.exp(-x ** 2 / (2 * sc ** 2)) / (sc * sp.sqrt(2 * sp.pi)), sc ** 2
 
     def scaled(self, s):
         return HalfNormal(self.scale * s)
@@ -166,6 +175,11 @@ class LogNormal(Continuous):
             e = self.sigma * z
         return mp.exp(self.mu) * mp.expm1(e)
 
+    def sympy_pdf(self, x):
+        s_, mu = exact(self.sigma), exact(self.mu)
+        pdf = sp.exp(-(sp.log(x) - mu) ** 2 / (2 * s_ ** 2)) / (x * s_ * sp.sqrt(2 * sp.pi))
+        return pdf, sp.exp(2 * mu + 2 * s_ ** 2)      # E w^2 (sympy cannot integrate it)
+
     def scaled(self, s):
         ls = mp.log(s)
         with mp.workdps(mp.mp.dps + extra_digits(self.mu, ls)):
@@ -225,6 +239,10 @@ class Uniform(Continuous):
         # T(z) - T(0) = (hi - lo) (Phi(z) - 1/2) = (hi - lo) erf(z / sqrt 2) / 2
         return (self.hi - self.lo) * mp.erf(z / mp.sqrt(2)) / 2
 
+    def sympy_pdf(self, x):
+        lo, hi = exact(self.lo), exact(self.hi)
+        return 1 / (hi - lo), (hi ** 3 - lo ** 3) / (3 * (hi - lo))
+
     def scaled(self, s):
         return Uniform(self.lo * s, self.hi * s)
 
@@ -274,6 +292,10 @@ class Laplace(Continuous):
     def transport_offset(self, z):
         return self.b * mp.log(2 * mp_Phi(z)) if z < 0 else -self.b * mp.log(2 * mp_H(z))
 
+    def sympy_pdf(self, x):
+        b, m = exact(self.b), exact(self.m)
+        return sp.exp(-sp.Abs(x - m) / b) / (2 * b), m ** 2 + 2 * b ** 2
+
     def scaled(self, s):
         return Laplace(self.b * s, self.m * s)
 
@@ -321,6 +343,10 @@ class Exponential(Continuous):
         # T(z) - T(0) = -log(2 H(z)) / rate
         return -mp.log(2 * mp_H(z)) / self.rate
 
+    def sympy_pdf(self, x):
+        r_ = exact(self.rate)
+        return r_ * sp.exp(-r_ * x), 2 / r_ ** 2
+
     def scaled(self, s):
         return Exponential(self.rate / s)
 
@@ -363,6 +389,10 @@ class Gamma(Continuous):
 
     def moment(self, n):
         return self.theta ** n * mp.rf(self.k, n)
+
+    def sympy_pdf(self, x):
+        k, th = exact(self.k), exact(self.theta)
+        return x ** (k - 1) * sp.exp(-x / th) / (sp.gamma(k) * th ** k), th ** 2 * k * (k + 1)
 
     def scaled(self, s):
         return Gamma(self.k, self.theta * s)
@@ -496,6 +526,10 @@ class Weibull(Continuous):
 
     def sf(self, w):
         return mp.exp(-(w / self.s) ** self.k) if w > 0 else mp.mpf(1)
+
+    def sympy_pdf(self, x):
+        k, sc = exact(self.k), exact(self.s)
+        return k / sc * (x / sc) ** (k - 1) * sp.exp(-(x / sc) ** k), sc ** 2 * sp.gamma(1 + 2 / k)
 
     def moment(self, n):
         return self.s ** n * mp.gamma(1 + mp.mpf(n) / self.k)

@@ -125,26 +125,9 @@ def atoms_entropic(p):
 
 
 def family_density(p, spec):
-    """The prior's density as a sympy expression in w, rescaled to E w^2 = 1, for the
-    continuous families (None for others)."""
-    name = spec.split(":")[0]
-    part = p.parts[0] if len(p.parts) == 1 and not p.values else None
-    if part is None:
-        return None
-    x = sp.Symbol("x", positive=True)
-    if name == "lognormal":
-        s_, mu = _exact(part.sigma), _exact(part.mu)
-        pdf = sp.exp(-(sp.log(x) - mu) ** 2 / (2 * s_ ** 2)) / (x * s_ * sp.sqrt(2 * sp.pi))
-        m2 = sp.exp(2 * mu + 2 * s_ ** 2)  # E w^2 of the lognormal (sympy cannot integrate it)
-    elif name == "halfnormal":
-        pdf, m2 = 2 * phi(x), sp.Integer(1)
-    elif name == "exponential":
-        r_ = _exact(part.rate)
-        pdf, m2 = r_ * sp.exp(-r_ * x), 2 / r_ ** 2
-    else:
-        return None
-    c = sp.sqrt(m2)
-    return sp.simplify((pdf.subs(x, w * c) * c))
+    """The prior's density as a sympy expression in w, rescaled to E w^2 = 1: the law's own
+    piece (Prior.sympy_density; None where the law has no closed form)."""
+    return p.sympy_density(w)
 
 
 SYMBOLIC_BUDGET = 8.0   # seconds sympy may spend on one integral of a user's density
