@@ -15,7 +15,21 @@ from .capacity import CapacityResult, CurvePoint, capacity, curve, curve_mp
 from .priors import PriorError, prior
 from .results import Result
 from .teacher_student import TSPoint, teacher_student
-from . import geometry as _geometry  # registers the geometry: prior head
+from .priors import register_head as _register_head
+
+
+def _geometry_head(spec, body):
+    """The geometry: prior head, loaded on first use (replica.geometry brings sympy: not on
+    every start-up), registered here so that replica.priors never imports replica.geometry."""
+    from .geometry.law import geometry_prior
+
+    return geometry_prior(spec, body)
+
+
+_register_head("geometry", _geometry_head,
+               "weights after learning with a plasticity geometry: "
+               "geometry:potential=entropic,init=lognormal(sigma=0.5),dual_std=0.3 "
+               "(potentials: euclidean, entropic, pnorm(p=3), user(grad=FORMULA); see 'replica geometry')")
 
 __all__ = ["capacity", "curve", "curve_mp", "teacher_student", "phase_diagram", "table", "derive", "check",
            "law", "constraint", "channel", "prior", "Result", "PriorError", "CapacityResult", "CurvePoint",

@@ -18,7 +18,6 @@ import warnings
 
 import mpmath as mp
 
-from . import geometry as _geometry  # noqa: F401  registers the geometry: prior head
 from . import output, workers
 from .common.argtypes import Parser, integer, parse_range, real
 from .capacity import capacity, curve, curve_mp

@@ -21,8 +21,6 @@ import math
 
 import numpy as np
 
-from sympy import log as sp_log, sqrt as sp_sqrt
-
 from .energetic import energetic_terms
 from .gaussian import H, g_ratio, gauss_hermite, graded_panels, log_H
 
@@ -100,9 +98,11 @@ class Margin(Channel):
 
     def sympy_G_E(self):
         """E1: E_t log H(u), u = (kappa - sqrt(q) t) / sqrt(1 - q), kappa kept as a symbol."""
+        import sympy as sp
+
         from .symbols import H, gauss, kappa, q, t
 
-        return gauss(sp_log(H((kappa - sp_sqrt(q) * t) / sp_sqrt(1 - q))), t)
+        return gauss(sp.log(H((kappa - sp.sqrt(q) * t) / sp.sqrt(1 - q))), t)
 
     def describe(self):
         return f"margin kappa = {self.kappa}"

@@ -40,7 +40,7 @@ from solvers.geometry import Z_COUNT, DualMixture, PushForward, law_nodes, node_
 
 from ..common.errors import Refused
 from ..priors.base import Continuous, Prior, PriorError, extra_digits
-from ..priors.grammar import parse_params, parse_prior, register_head
+from ..priors.grammar import parse_params, parse_prior
 from .potentials import Entropic, Euclidean, Potential, potential as make_potential
 
 
@@ -310,8 +310,3 @@ def spec_of(pot, init_spec: str, dual_std, dual_mean=0, reaction=0) -> str:
         out += f",reaction={reaction:.12g}"
     return out
 
-
-register_head("geometry", geometry_prior,
-              "weights after learning with a plasticity geometry: "
-              "geometry:potential=entropic,init=lognormal(sigma=0.5),dual_std=0.3 "
-              "(potentials: euclidean, entropic, pnorm(p=3), user(grad=FORMULA); see 'replica geometry')")

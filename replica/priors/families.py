@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import mpmath as mp
 import numpy as np
-import sympy as sp
 from scipy import special, stats
 
 from solvers.gaussian import mp_H, mp_norm_isf, mp_Phi, mp_phi
@@ -46,6 +45,8 @@ class Normal(Continuous):
         return self.std * z
 
     def sympy_pdf(self, x):
+        import sympy as sp
+
         m, sd = exact(self.mean), exact(self.std)
         return sp.exp(-(x - m) ** 2 / (2 * sd ** 2)) / (sd * sp.sqrt(2 * sp.pi)), m ** 2 + sd ** 2
 
@@ -105,6 +106,8 @@ class HalfNormal(Continuous):
         return self.scale * mp_norm_isf(mp_H(z) / 2)
 
     def sympy_pdf(self, x):
+        import sympy as sp
+
         sc = exact(self.scale)
         return 2 * sp.exp(-x ** 2 / (2 * sc ** 2)) / (sc * sp.sqrt(2 * sp.pi)), sc ** 2
 
@@ -176,6 +179,8 @@ class LogNormal(Continuous):
         return mp.exp(self.mu) * mp.expm1(e)
 
     def sympy_pdf(self, x):
+        import sympy as sp
+
         s_, mu = exact(self.sigma), exact(self.mu)
         pdf = sp.exp(-(sp.log(x) - mu) ** 2 / (2 * s_ ** 2)) / (x * s_ * sp.sqrt(2 * sp.pi))
         return pdf, sp.exp(2 * mu + 2 * s_ ** 2)      # E w^2 (sympy cannot integrate it)
@@ -240,6 +245,8 @@ class Uniform(Continuous):
         return (self.hi - self.lo) * mp.erf(z / mp.sqrt(2)) / 2
 
     def sympy_pdf(self, x):
+        import sympy as sp
+
         lo, hi = exact(self.lo), exact(self.hi)
         return 1 / (hi - lo), (hi ** 3 - lo ** 3) / (3 * (hi - lo))
 
@@ -293,6 +300,8 @@ class Laplace(Continuous):
         return self.b * mp.log(2 * mp_Phi(z)) if z < 0 else -self.b * mp.log(2 * mp_H(z))
 
     def sympy_pdf(self, x):
+        import sympy as sp
+
         b, m = exact(self.b), exact(self.m)
         return sp.exp(-sp.Abs(x - m) / b) / (2 * b), m ** 2 + 2 * b ** 2
 
@@ -344,6 +353,8 @@ class Exponential(Continuous):
         return -mp.log(2 * mp_H(z)) / self.rate
 
     def sympy_pdf(self, x):
+        import sympy as sp
+
         r_ = exact(self.rate)
         return r_ * sp.exp(-r_ * x), 2 / r_ ** 2
 
@@ -391,6 +402,8 @@ class Gamma(Continuous):
         return self.theta ** n * mp.rf(self.k, n)
 
     def sympy_pdf(self, x):
+        import sympy as sp
+
         k, th = exact(self.k), exact(self.theta)
         return x ** (k - 1) * sp.exp(-x / th) / (sp.gamma(k) * th ** k), th ** 2 * k * (k + 1)
 
@@ -528,6 +541,8 @@ class Weibull(Continuous):
         return mp.exp(-(w / self.s) ** self.k) if w > 0 else mp.mpf(1)
 
     def sympy_pdf(self, x):
+        import sympy as sp
+
         k, sc = exact(self.k), exact(self.s)
         return k / sc * (x / sc) ** (k - 1) * sp.exp(-(x / sc) ** k), sc ** 2 * sp.gamma(1 + 2 / k)
 
