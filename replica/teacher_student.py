@@ -16,7 +16,7 @@ import warnings
 
 from solvers import constraints as C, fixed_point as fp, teacher_student as ts
 from solvers.channels import Teacher
-from solvers.rs_saddle import measures_of
+from solvers.rs_saddle import ConvergenceError, measures_of
 
 from .priors import PriorError, as_prior
 from .results import Result
@@ -187,10 +187,24 @@ def _nishimori(con, channel, alphas):
         branches = [(q, f) for q, _, f, stable in fp.nishimori_branches(con, channel, a) if stable]
         if perfect is not None:
             branches.append((1.0, perfect))
+        if not branches:
+            raise ConvergenceError(f"{con.label}: no stable fixed point on the Nishimori line at alpha = {a:g}")
         q, f = max(branches, key=lambda b: b[1])
         label = con.branch_label(q == 1.0 and perfect is not None, len(branches) - 1)
-        out.append(TSPoint(a, float(q), float(q), con.eps_g((q, q)), None, float(f), label, 0.0))
+        out.append(TSPoint(a, float(q), float(q), con.eps_g((q, q)), None, float(f), label,
+                           _nishimori_eps_error(con, channel, a, q)))
     return out
+
+
+def _nishimori_eps_error(con, channel, alpha, q):
+    """The eps_g error from the constraint's q error (a second, different quadrature) and
+    the root's rounding; 0 for the perfect state."""
+    if q >= 1.0:
+        return 0.0
+    dq = con.nishimori_q_error(q, channel, alpha) + 4e-16
+    lo, hi = max(q - dq, 0.0), min(q + dq, 1.0)
+    e = con.eps_g((q, q))
+    return max(abs(con.eps_g((lo, lo)) - e), abs(con.eps_g((hi, hi)) - e))
 
 
 def _unconverged(con, alpha, exc):

@@ -106,6 +106,10 @@ class Constraint:
     def nishimori_entropic(self, q, qh):
         raise ValueError(f"{self.name}: no Nishimori line")
 
+    def nishimori_q_error(self, q, channel, alpha):
+        """An estimate of the error of a Nishimori fixed point q (0 where not computed)."""
+        return 0.0
+
     def perfect_state(self):
         """Free entropy of the q = R = 1 state, or None where it has zero weight (continuous)."""
         return None
@@ -386,7 +390,9 @@ class Soft(_OnNodes):
 class Bayes(_OnNodes):
     """The teacher's prior as the student's soft prior: Gibbs learning samples the posterior,
     the Nishimori line qhat = Rhat, q = R holds, and the posterior-mean student has
-    eps_g = arccos(sqrt(q)) / pi (THEORY.md sec. 3).  Nodes: 48 per continuous part."""
+    eps_g = arccos(sqrt(q)) / pi (THEORY.md sec. 3, E5-E7).  A law with a continuous part is
+    integrated as a continuous measure (solvers.posterior: no atom surrogate; atoms exact);
+    a purely discrete law on its atoms."""
 
     name, label = "bayes", "Bayes-optimal (posterior mean), Nishimori q = R"
     rules = ("bayes-optimal",)
@@ -394,11 +400,54 @@ class Bayes(_OnNodes):
     def __init__(self, prior, n_nodes=48):
         super().__init__(prior, n_nodes)
 
-    def nishimori_map(self, qh):
-        return posterior_mean_overlaps(qh, self.measure.w, self.measure.p)[0]
+    @functools.cached_property
+    def law(self):
+        """The continuous-measure quadrature, or None for a purely discrete law."""
+        if self.prior.is_discrete:
+            return None
+        from .posterior import LawQuadrature
+
+        return LawQuadrature(self.prior.normalized())
+
+    @functools.cached_property
+    def table(self):
+        from .posterior import NishimoriTable
+
+        return NishimoriTable(self.law)
+
+    @property
+    def nishimori_tabulated(self):
+        """Continuous laws: the driver brackets roots on a cached q(qhat) table and polishes
+        them on the fine quadrature (fixed_point.nishimori_branches)."""
+        return self.law is not None
+
+    def nishimori_map(self, qh, layout=None):
+        if self.law is None:
+            return posterior_mean_overlaps(qh, self.measure.w, self.measure.p)[0]
+        from . import posterior as P
+
+        return P.nishimori(self.law, qh, layout or P.FINE).q
+
+    def nishimori_coarse_map(self, qh):
+        return self.table.q(qh)
 
     def nishimori_entropic(self, q, qh):
-        return _nishimori_log_z(q, qh, self.measure.w, self.measure.p)
+        if self.law is None:
+            return _nishimori_log_z(q, qh, self.measure.w, self.measure.p)
+        from .posterior import nishimori_free
+
+        return nishimori_free(self.law, q, qh)
+
+    def nishimori_q_error(self, q, channel, alpha):
+        """|q - q'| with q' the fixed point on the second, different layout (an estimate of the
+        fine layout's error); 0 for a purely discrete law (its own z rule is not re-checked)."""
+        if self.law is None:
+            return 0.0
+        from . import posterior as P
+        from .fixed_point import polish_nishimori
+
+        q2 = polish_nishimori(lambda qh: self.nishimori_map(qh, P.COARSE), channel, alpha, q)
+        return abs(q2 - q)
 
     def perfect_state(self):
         return -float(self.prior.shannon_entropy()) if self.prior.is_discrete else None

@@ -117,12 +117,57 @@ def nishimori_branches(constraint, channel, alpha, scan=Q_SCAN):
 
     if constraint.nishimori_unique:
         return [branch(optimize.brentq(gap, 1e-14, 1 - 1e-14, xtol=1e-15, rtol=1e-15), True)]
+    if getattr(constraint, "nishimori_tabulated", False):
+        return [branch(q, stable) for q, stable in _tabulated_roots(constraint, channel, alpha)]
     gaps = np.array([gap(q) for q in scan])
     out = []
     for i in np.flatnonzero(np.sign(gaps[:-1]) != np.sign(gaps[1:])):
         q = optimize.brentq(gap, scan[i], scan[i + 1], xtol=1e-14)
         out.append(branch(q, bool(gaps[i] > 0)))
     return out
+
+
+# scan for a tabulated map: uniform in q, then geometric in 1 - q down to 1e-12 (large alpha)
+Q_TABULATED = np.concatenate([np.linspace(1e-4, 0.9, 30), 1 - np.geomspace(0.09, 1e-12, 45)])
+
+
+def _tabulated_roots(constraint, channel, alpha):
+    """Fixed points of q = map(qhat(q)) bracketed and located on the constraint's cheap
+    tabulated map (`nishimori_coarse_map`), then polished on its fine one; (q, stable)."""
+    def coarse(q):
+        return constraint.nishimori_coarse_map(channel.nishimori_qhat(q, alpha)) - q
+
+    scan = Q_TABULATED
+    gaps = np.array([coarse(q) for q in scan])
+    out = []
+    for i in np.flatnonzero(np.sign(gaps[:-1]) != np.sign(gaps[1:])):
+        q0 = optimize.brentq(coarse, scan[i], scan[i + 1], xtol=1e-15, rtol=1e-15)
+        h = 1e-7 * min(q0, 1 - q0)
+        slope = (coarse(q0 + h) - coarse(q0 - h)) / (2 * h)
+        q = polish_nishimori(constraint.nishimori_map, channel, alpha, q0, slope)
+        out.append((q, bool(gaps[i] > 0)))
+    return out
+
+
+def polish_nishimori(fmap, channel, alpha, q0, slope=None, maxiter=10):
+    """The root of fmap(qhat(q)) - q next to q0: a Newton step with `slope` (default: from a
+    secant of fmap itself), then secant steps, until the step is below rounding."""
+    def gap(q):
+        return fmap(channel.nishimori_qhat(q, alpha)) - q
+
+    g0 = gap(q0)
+    if slope is None or not np.isfinite(slope) or slope == 0:
+        h = 1e-6 * min(q0, 1 - q0)
+        slope = (gap(q0 + h) - g0) / h
+    q1 = float(np.clip(q0 - g0 / slope, 0.5 * q0, q0 + 0.5 * (1 - q0)))
+    for _ in range(maxiter):
+        if abs(q1 - q0) <= 4e-16 * max(q1, 1e-300) or g0 == 0:
+            break
+        g1 = gap(q1)
+        if g1 == g0:
+            break
+        q0, q1, g0 = q1, float(np.clip(q1 - g1 * (q1 - q0) / (g1 - g0), 0.5 * q1, q1 + 0.5 * (1 - q1))), g1
+    return q1
 
 
 def _nishimori_gap(constraint, channel, q, alpha):

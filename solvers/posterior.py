@@ -229,3 +229,35 @@ def nishimori(law: LawQuadrature, qh: float, lay: Layout = FINE) -> NishimoriMom
     ent = wu @ (n0 * np.log(n0))
     log_z = 0.5 * (qh + 1) + np.log(sigma * SQRT_2PI) + ent
     return NishimoriMoments(1.0 - mmse, float(log_z), float(wu @ n0))
+
+
+def nishimori_free(law: LawQuadrature, q: float, qh: float, lay: Layout = FINE) -> float:
+    """G_S on the Nishimori line relative to the prior, -qh q/2 + E log Z (E5 at qhat = Rhat),
+    with qh/2 - qh q/2 formed as qh (1 - q)/2 (no cancellation as q -> 1)."""
+    sigma = 1.0 / np.sqrt(qh)
+    u, wu = outer_rule([law.edges(sigma, lay)], lay)
+    n0, _, _ = law.moments(u, sigma, lay)
+    pos = n0 > 0
+    ent = wu[pos] @ (n0[pos] * np.log(n0[pos]))
+    return float(0.5 * qh * (1 - q) + 0.5 + np.log(sigma * SQRT_2PI) + ent)
+
+
+class NishimoriTable:
+    """log(1 - q) against log qhat on the cheap layout, once per prior (q(qhat) depends on
+    the prior only): root brackets for every alpha come from it; the roots are then
+    polished on the fine layout."""
+
+    LQ = np.linspace(np.log(1e-8), np.log(1e12), 61)
+
+    def __init__(self, law: LawQuadrature):
+        from scipy.interpolate import CubicSpline
+
+        self.law = law
+        y = [np.log(max(1.0 - nishimori(law, float(np.exp(x)), SCAN).q, 1e-300)) for x in self.LQ]
+        self.spline = CubicSpline(self.LQ, y)
+
+    def q(self, qh):
+        x = np.log(qh)
+        if self.LQ[0] <= x <= self.LQ[-1]:
+            return float(-np.expm1(self.spline(x)))
+        return nishimori(self.law, qh, SCAN).q
