@@ -261,3 +261,17 @@ class NishimoriTable:
         if self.LQ[0] <= x <= self.LQ[-1]:
             return float(-np.expm1(self.spline(x)))
         return nishimori(self.law, qh, SCAN).q
+
+
+def nishimori_overlaps(law: LawQuadrature, qh: float, lay: Layout = FINE):
+    """(E <w> w0, E <w>^2, 1 - E Var) by three different formulas on one layout: equal on the
+    Nishimori line (a check of the identity and of the quadrature, not used by the solver)."""
+    sigma = 1.0 / np.sqrt(qh)
+    u, wu = outer_rule([law.edges(sigma, lay)], lay)
+    n0, m1, m2 = law.moments(u, sigma, lay)
+    pos = n0 > 0
+    u, wu, n0, m1, m2 = u[pos], wu[pos], n0[pos], m1[pos], m2[pos]
+    mean = u + m1 / n0
+    # E[w0 | u] = <w>(u) under the matched prior: E w0 <w> = int du N0 <w> E[w0|u] written
+    # through the teacher's own moment N1 = u N0 + M1
+    return float(wu @ ((u * n0 + m1) * mean)), float(wu @ (n0 * mean ** 2)), float(1 - wu @ (m2 - m1 * m1 / n0))
