@@ -124,6 +124,25 @@ def section_curve(n_points):
           f"(ours {t_fast / len(sub) * 1e3:.1f} ms/point, {t_naive / t_fast:.0f}x); max |dq| {diff:.1e}")
 
 
+def section_bayes(alphas=(0.5, 1.0, 2.0, 4.0, 8.0)):
+    print("\n4. Bayes-optimal student, continuous teacher (Nishimori line, E5-E7), per alpha point")
+    print("   old: 48 atoms + 400-point q scan; new: solvers.posterior (table once per prior, then polish)")
+    print("   peer (tramp state evolution): not installed here, not timed")
+    from solvers import constraints as C, fixed_point as fp
+    from solvers.channels import Teacher
+    ch = Teacher()
+    for spec in ("gaussian", "lognormal:sigma=1", "uniform"):
+        prior = replica.prior(spec).normalized()
+        old = C.Bayes(prior)
+        old.__dict__["law"] = None          # the atom-surrogate engine this replaced
+        t_old, _ = timed(lambda: [fp.nishimori_branches(old, ch, a) for a in alphas[:2]])
+        new = C.Bayes(prior)
+        t_tab, _ = timed(lambda: new.table)
+        t_new, _ = timed(lambda: [fp.nishimori_branches(new, ch, a) for a in alphas], repeat=3)
+        print(f"   {spec:24s} old {t_old / 2 * 1e3:8.1f} ms/point   new {t_new / len(alphas) * 1e3:6.1f} ms/point "
+              f"(+ {t_tab * 1e3:.0f} ms table once)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer families and curve points")
@@ -131,6 +150,7 @@ def main():
     section_e3(FAMILIES[:4] if args.quick else FAMILIES)
     section_sweep()
     section_curve(10 if args.quick else 50)
+    section_bayes()
 
 
 if __name__ == "__main__":
