@@ -19,6 +19,7 @@ from .registry import FAMILIES, LAWS, register_law  # noqa: F401  (FAMILIES: nam
 class Normal(Continuous):
     accurate_float_transport = True
     has_closed_transport = True
+    analytic_transport = True   # E3 by the lattice trapezoid in z
 
     def __init__(self, mean=0, std=1):
         self.mean, self.std = mp.mpf(mean), mp.mpf(std)
@@ -78,6 +79,7 @@ class HalfNormal(Continuous):
     accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
+    analytic_transport = True   # E3 by the lattice trapezoid in z
     elementary_transport = False  # T needs an inverse erfc: E z T is faster in w-space
 
     def __init__(self, scale=1):
@@ -104,6 +106,18 @@ class HalfNormal(Continuous):
             with mp.workdps(mp.mp.dps + 5):
                 return self.scale * mp.sqrt(2) * mp.erfinv(mp_Phi(z))
         return self.scale * mp_norm_isf(mp_H(z) / 2)
+
+    def transport_offset(self, z):
+        # T(z) - T(0) = isf(H(z)/2) - isf(1/4) on both sides: absolute precision only (for
+        # z << 0 T is tiny), which is what E z (T - T(0)) needs; no erfinv (10x slower)
+        with mp.workdps(mp.mp.dps + 3):
+            return self.scale * (mp_norm_isf(mp_H(z) / 2) - self._median())
+
+    def _median(self):
+        cache = self.__dict__.setdefault("_median_cache", {})
+        if mp.mp.prec not in cache:
+            cache[mp.mp.prec] = mp_norm_isf(mp.mpf(1) / 4)
+        return cache[mp.mp.prec]
 
     def sympy_pdf(self, x):
         import sympy as sp
@@ -142,6 +156,7 @@ class LogNormal(Continuous):
     accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
+    analytic_transport = True   # E3 by the lattice trapezoid in z
 
     def __init__(self, sigma, mu=0):
         self.sigma, self.mu = mp.mpf(sigma), mp.mpf(mu)
@@ -219,6 +234,7 @@ class LogNormal(Continuous):
 class Uniform(Continuous):
     accurate_float_transport = True
     has_closed_transport = True
+    analytic_transport = True   # E3 by the lattice trapezoid in z
 
     def __init__(self, low, high):
         self.lo, self.hi = mp.mpf(low), mp.mpf(high)
@@ -328,6 +344,7 @@ class Exponential(Continuous):
     accurate_float_transport = True
     lo = mp.mpf(0)
     has_closed_transport = True
+    analytic_transport = True   # E3 by the lattice trapezoid in z
 
     def __init__(self, rate=1):
         self.rate = mp.mpf(rate)
@@ -523,6 +540,7 @@ class Weibull(Continuous):
 
     accurate_float_transport = True
     has_closed_transport = True
+    analytic_transport = True   # E3 by the lattice trapezoid in z
     lo = mp.mpf(0)
 
     def __init__(self, k, scale=1):
