@@ -221,12 +221,13 @@ def _discrete_criteria(p, measures, kappa, dps):
     if zero is None:
         return None, a_at, mp.mpf(0), "entropy stays positive"
     if not p.grouped and len(p.values) <= MAX_ATOMS:
-        # d s / d alpha from the float64 solver, to turn an entropy residual into an alpha error
+        # d s / d log qh from the float64 solver: the mp secant's first step
         lo = rs_saddle.rs_point(measures, zero.qh * 0.999, kappa, shannon)
         hi = rs_saddle.rs_point(measures, zero.qh * 1.001, kappa, shannon)
-        slope = (hi.entropy - lo.entropy) / (hi.alpha - lo.alpha)
+        slope = (hi.entropy - lo.entropy) / math.log(1.001 / 0.999)
         a, _, _, err = entropy_zero_mp(p.values, p.probs, kappa_mp, zero.qh, measures[0].lam, dps, slope)
-        return a, a_at, err, "entropy zero by mp Newton/secant (residual at dps+15 / slope)"
+        return a, a_at, err, ("entropy zero by mp secant on log qh, trapezoid sums (error: rerun at dps+15 "
+                              "with a finer step, residual / G_E)")
     warnings.warn("zero-entropy point computed in double precision only (more than "
                   f"{MAX_ATOMS} atoms or several groups)", RuntimeWarning, stacklevel=3)
     return mp.mpf(zero.alpha), a_at, mp.mpf(1e-9), "entropy zero in float64 (error ~1e-9)"
