@@ -215,8 +215,15 @@ def _discrete_criteria(p, measures, kappa, dps):
     """Zero-entropy alpha (float64, then mp polish for few atoms) and the AT line (E4)."""
     kappa_mp, kappa = kappa, float(kappa)
     shannon = float(p.shannon_entropy())
-    zero = rs_saddle.find_qh_root(measures, lambda pt: pt.entropy, kappa, shannon)
-    at = rs_saddle.find_qh_root(measures, lambda pt: pt.at_eigenvalue - 1.0, kappa, shannon)
+    memo = {}
+
+    def point(ms, qh, k, sh):      # both scans visit the same log-qh grid: solve each point once
+        if qh not in memo:
+            memo[qh] = rs_saddle.rs_point(ms, qh, k, sh)
+        return memo[qh]
+
+    zero = rs_saddle.find_qh_root(measures, lambda pt: pt.entropy, kappa, shannon, rs_point=point)
+    at = rs_saddle.find_qh_root(measures, lambda pt: pt.at_eigenvalue - 1.0, kappa, shannon, rs_point=point)
     a_at = None if at is None else float(at.alpha)
     if zero is None:
         return None, a_at, mp.mpf(0), "entropy stays positive"
