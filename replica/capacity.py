@@ -164,10 +164,10 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
 
 
 def e4_seconds(n_atoms: int, dps: int) -> float:
-    """Rough wall time of the mp zero-entropy solve (E4) for one kappa, one 3 GHz core:
-    measured 8-13 s (2 atoms) and 43-45 s (3-5 atoms) at dps 30, 43 s and 124 s (2 atoms)
-    at dps 60 and 100, so about dps^2."""
-    return (10.0 if n_atoms <= 2 else 45.0) * (dps / 30) ** 2
+    """Rough CPU time of the zero-entropy solve (E4) for one kappa, float64 scans included:
+    measured 0.5 s (2 atoms), 1.2-2.1 s (3-5 atoms) at dps 30, 1.7 s, 4.4 s and 25 s
+    (2 atoms) at dps 60, 100 and 200 (trapezoid sums), so about dps^2."""
+    return (0.5 if n_atoms <= 2 else 2.0) * (dps / 30) ** 2
 
 
 def _warn_runtime(p, dps, n_kappa):
