@@ -164,10 +164,10 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
 
 
 def e4_seconds(n_atoms: int, dps: int) -> float:
-    """Rough wall time of the mp zero-entropy solve (E4) for one kappa, one 3 GHz core:
-    measured 8-13 s (2 atoms) and 43-45 s (3-5 atoms) at dps 30, 43 s and 124 s (2 atoms)
-    at dps 60 and 100, so about dps^2."""
-    return (10.0 if n_atoms <= 2 else 45.0) * (dps / 30) ** 2
+    """Rough CPU time of the zero-entropy solve (E4) for one kappa, float64 scans included:
+    measured 0.5 s (2 atoms), 1.2-2.1 s (3-5 atoms) at dps 30, 1.7 s, 4.4 s and 25 s
+    (2 atoms) at dps 60, 100 and 200 (trapezoid sums), so about dps^2."""
+    return (0.5 if n_atoms <= 2 else 2.0) * (dps / 30) ** 2
 
 
 def _warn_runtime(p, dps, n_kappa):
@@ -215,18 +215,26 @@ def _discrete_criteria(p, measures, kappa, dps):
     """Zero-entropy alpha (float64, then mp polish for few atoms) and the AT line (E4)."""
     kappa_mp, kappa = kappa, float(kappa)
     shannon = float(p.shannon_entropy())
-    zero = rs_saddle.find_qh_root(measures, lambda pt: pt.entropy, kappa, shannon)
-    at = rs_saddle.find_qh_root(measures, lambda pt: pt.at_eigenvalue - 1.0, kappa, shannon)
+    memo = {}
+
+    def point(ms, qh, k, sh):      # both scans visit the same log-qh grid: solve each point once
+        if qh not in memo:
+            memo[qh] = rs_saddle.rs_point(ms, qh, k, sh)
+        return memo[qh]
+
+    zero = rs_saddle.find_qh_root(measures, lambda pt: pt.entropy, kappa, shannon, rs_point=point)
+    at = rs_saddle.find_qh_root(measures, lambda pt: pt.at_eigenvalue - 1.0, kappa, shannon, rs_point=point)
     a_at = None if at is None else float(at.alpha)
     if zero is None:
         return None, a_at, mp.mpf(0), "entropy stays positive"
     if not p.grouped and len(p.values) <= MAX_ATOMS:
-        # d s / d alpha from the float64 solver, to turn an entropy residual into an alpha error
+        # d s / d log qh from the float64 solver: the mp secant's first step
         lo = rs_saddle.rs_point(measures, zero.qh * 0.999, kappa, shannon)
         hi = rs_saddle.rs_point(measures, zero.qh * 1.001, kappa, shannon)
-        slope = (hi.entropy - lo.entropy) / (hi.alpha - lo.alpha)
+        slope = (hi.entropy - lo.entropy) / math.log(1.001 / 0.999)
         a, _, _, err = entropy_zero_mp(p.values, p.probs, kappa_mp, zero.qh, measures[0].lam, dps, slope)
-        return a, a_at, err, "entropy zero by mp Newton/secant (residual at dps+15 / slope)"
+        return a, a_at, err, ("entropy zero by mp secant on log qh, trapezoid sums (error: rerun at dps+15 "
+                              "with a finer step, residual / G_E)")
     warnings.warn("zero-entropy point computed in double precision only (more than "
                   f"{MAX_ATOMS} atoms or several groups)", RuntimeWarning, stacklevel=3)
     return mp.mpf(zero.alpha), a_at, mp.mpf(1e-9), "entropy zero in float64 (error ~1e-9)"

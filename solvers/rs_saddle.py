@@ -283,8 +283,9 @@ def alpha_rs_limit(measures, kappa: float) -> float:
     return float(rho ** 2 / gardner_I_np(kappa))
 
 
-def find_qh_root(measures, fn, kappa, shannon=None, qh_lo=1e-6, qh_hi=1e8, n_scan=60):
-    """First qh at which fn(RSPoint) changes sign, scanning log qh then brentq; None if none."""
+def find_qh_root(measures, fn, kappa, shannon=None, qh_lo=1e-6, qh_hi=1e8, n_scan=60, rs_point=rs_point):
+    """First qh at which fn(RSPoint) changes sign, scanning log qh then brentq; None if none.
+    `rs_point`: a replacement with the same signature (a memo shared by several scans)."""
     grid = np.geomspace(qh_lo, qh_hi, n_scan)
     prev = None
     for a, b in zip(grid[:-1], grid[1:]):
