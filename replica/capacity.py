@@ -16,7 +16,8 @@ from solvers import rs_saddle
 from solvers.capacity import BoundViolation, capacity_e3, capacity_e3_np, half_ulp
 from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 
-from .common.errors import Refused
+from .common.decimals import exact, to_float, to_mpf
+from .common.errors import Refused, UserError
 from .priors import PriorError, as_prior, prior as parse_prior
 from .results import Result, supported_digits
 
@@ -31,10 +32,30 @@ def _as_prior(p, dps=15):
 
 
 def check_kappa(kappa):
-    k = float(kappa)
-    if not math.isfinite(k) or k < 0:
+    """kappa as an exact number (replica.common.decimals: '0.1' is 1/10, not a double);
+    PriorError unless it is a finite number >= 0."""
+    try:
+        k = exact(kappa, "kappa")
+    except UserError as exc:
+        raise PriorError(str(exc)) from None
+    if k < 0:
         raise PriorError(f"kappa must be a finite number >= 0, got {kappa}")
-    return kappa
+    return k
+
+
+def check_alphas(alphas, convert=to_float, positive=False):
+    """Loads as exact numbers (text '0.1' is 1/10) passed through `convert` (to_float for
+    float64 paths, to_mpf at the working precision); PriorError unless each is a finite
+    number >= 0 (> 0 if `positive`)."""
+    if isinstance(alphas, (str, bytes)) or not hasattr(alphas, "__iter__"):
+        raise PriorError(f"alphas must be a sequence of loads, e.g. [0.5, '1.5'], got {alphas!r}"[:200])
+    try:
+        vals = [exact(a, "alpha") for a in alphas]
+    except UserError as exc:
+        raise PriorError(str(exc)) from None
+    if any(a <= 0 if positive else a < 0 for a in vals):
+        raise PriorError(f"alpha values must be finite and {'> 0' if positive else '>= 0'}")
+    return [convert(a) for a in vals]
 
 
 def check_dps(dps):
@@ -105,8 +126,10 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
     prior : str or Prior
         A prior spec (``replica priors`` lists the grammar) or a law object; weights are
         rescaled to E w^2 = 1.
-    kappa : float or sequence of float
-        Margin(s) >= 0; a sequence shares the prior's transport integrals across the sweep.
+    kappa : str, Decimal, int, float, mpf, or a sequence of them
+        Margin(s) >= 0; text is an exact decimal ("0.1" is 1/10, read at the working
+        precision), a float the decimal of its repr; a sequence shares the prior's
+        transport integrals across the sweep.
     dps : int
         Decimal digits of the mp computation (5-1000); the result carries an error estimate
         from a rerun at dps + 10.
@@ -127,16 +150,17 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
     mpf('2.0')
     >>> print(replica.capacity("lognormal:sigma=1", dps=15).alpha_c)
     0.735758882342885
+    >>> print(replica.capacity("gaussian", kappa="0.1", dps=30).alpha_c)   # 1 / I(1/10), E3
+    1.70963150024835083906253124688
     """
     single = not isinstance(kappa, (list, tuple, np.ndarray))
     kappas = [kappa] if single else list(kappa)
-    for k in kappas:
-        check_kappa(k)
+    kappas = [check_kappa(k) for k in kappas]
     check_dps(dps)
     p = _as_prior(prior, dps)
     require_spread(p)
     with mp.workdps(dps + 20):  # the user's decimal at working precision, not rounded to 53 bits
-        kappas = [mp.mpf(repr(k)) if isinstance(k, float) else mp.mpf(k) for k in kappas]
+        kappas = [to_mpf(k) for k in kappas]
     try:
         e3 = capacity_e3(p, kappas, dps)
     except BoundViolation as exc:
@@ -287,13 +311,11 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None)
     the difference.  'beyond alpha_rs (q = 1)' means alpha >= alpha_rs of E3 itself; a
     load closer to it than MAX_CURVE_NODES resolve is reported as not resolved, q = nan.
     `progress(k, n)` is called before point k of n."""
-    check_kappa(kappa)
+    kappa = to_float(check_kappa(kappa))     # float64 path: the double nearest the decimal
     p = _as_prior(prior)
-    alphas = [float(a) for a in alphas]
-    if any(not math.isfinite(a) or a < 0 for a in alphas):
-        raise PriorError("alpha values must be finite and >= 0")
+    alphas = check_alphas(alphas, float)
     lv = _Levels(p, kappa)
-    a_exact = lv(n_nodes)[1] if lv.discrete else float(capacity_e3_np(p, [float(kappa)])[0])
+    a_exact = lv(n_nodes)[1] if lv.discrete else float(capacity_e3_np(p, [kappa])[0])
     out = []
     for k, a in enumerate(alphas):
         if progress is not None:
@@ -391,13 +413,14 @@ def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
     mp.quad; the result is recomputed at dps+10 at the same qh for the error estimate."""
     from solvers.rs_saddle_mp import _Atoms, findroot_or_raise, rs_point_mp
 
-    check_kappa(kappa)
+    kappa = check_kappa(kappa)
+    alphas = check_alphas(alphas, lambda a: a)     # exact until mp reads them below
     check_dps(dps)
     p = _as_prior(prior, dps)
     if not p.is_discrete or p.grouped or len(p.values) > MAX_ATOMS:
         raise PriorError(f"the high-precision curve is for single priors with at most {MAX_ATOMS} atoms; "
                          "use the float64 curve (no --dps) for this prior")
-    fast = curve(p, float(kappa), alphas)
+    fast = curve(p, kappa, alphas)
     out = []
     for a, pt in zip(alphas, fast):
         if pt.status != "ok" or pt.alpha == 0:
@@ -405,12 +428,12 @@ def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
         lam0 = pt.lagrange[0]["lambda"]
         with mp.workdps(dps + 5):
             atoms = _Atoms(p.values, p.probs, lam0)
-            target, k = mp.mpf(str(a)), mp.mpf(str(kappa))
+            target, k = to_mpf(a), to_mpf(kappa)
             root = findroot_or_raise(lambda lq: rs_point_mp(atoms, mp.exp(lq), k)[0] - target, mp.log(pt.qh),
                                      f"the saddle point at alpha = {a}")
             qh = mp.exp(root)
             alpha, q, s = rs_point_mp(atoms, qh, k)
         with mp.workdps(dps + 15):
-            alpha2, q2, s2 = rs_point_mp(_Atoms(p.values, p.probs, atoms.lam), qh, mp.mpf(str(kappa)))
+            alpha2, q2, s2 = rs_point_mp(_Atoms(p.values, p.probs, atoms.lam), qh, to_mpf(kappa))
         out.append(CurvePointMP(alpha, q, qh, s, abs(q2 - q) + abs(alpha2 - alpha), abs(s2 - s), dps))
     return out

@@ -19,7 +19,8 @@ import warnings
 import mpmath as mp
 
 from . import output, workers
-from .common.argtypes import Parser, integer, parse_range, real
+from .common.argtypes import Parser, exact_range, integer, parse_range, real
+from .common.decimals import to_mpf
 from .capacity import capacity, curve, curve_mp
 from .common.errors import Refused, UserError
 from .common.files import check_output, read_text
@@ -55,9 +56,8 @@ class UsageError(UserError):
 
 
 def _kappa_values(text):
-    vals, is_sweep = parse_range(text, "kappa")
-    # decimal strings: capacity() reads them at its working precision
-    return ([text.strip()] if not is_sweep else [repr(v) for v in vals]), is_sweep
+    # exact decimals (a sweep point in rationals): capacity() reads them at its working precision
+    return exact_range(text, "kappa")
 
 
 def cmd_capacity(args):
@@ -94,20 +94,25 @@ def _progress_line(unit):
 
 
 def cmd_curve(args):
-    kappa, sweep = parse_range(args.kappa, "kappa")
+    kappa, sweep = exact_range(args.kappa, "kappa")
     if sweep:
         raise UsageError("curve takes one kappa")
-    alphas, _ = parse_range(args.alpha, "alpha")
+    alphas, _ = exact_range(args.alpha, "alpha")
     p = parse_prior(args.prior)
     check_output(args.save, "--save", (".json",))
-    if args.dps is not None:
-        pts = [pt.result(p.spec, kappa[0]) for pt in curve_mp(args.prior, kappa[0], alphas, dps=args.dps)]
+    if args.dps is not None:   # exact decimals into the mp path; floats only for display
+        pts = curve_mp(args.prior, kappa[0], alphas, dps=args.dps)   # checks dps
+        with mp.workdps(args.dps + 5):   # the saved input: the decimal at working precision
+            k_mp = to_mpf(kappa[0])
+        pts = [pt.result(p.spec, k_mp) for pt in pts]
         _save(args, pts)
         if args.json:
-            print(json.dumps({"prior": p.spec, "kappa": kappa[0], "points": [output.curve_mp_dict(r) for r in pts]}))
+            print(json.dumps({"prior": p.spec, "kappa": float(kappa[0]),
+                              "points": [output.curve_mp_dict(r) for r in pts]}))
             return
-        _print(output.curve_mp_text(p.spec, kappa[0], args.dps, pts))
+        _print(output.curve_mp_text(p.spec, float(kappa[0]), args.dps, pts))
         return
+    kappa, alphas = [float(kappa[0])], [float(a) for a in alphas]
     if len(alphas) > MAX_CURVE_POINTS:
         raise UsageError(f"--alpha: curve solves each point (0.1-5 s each); at most {MAX_CURVE_POINTS} values, "
                          f"got {len(alphas)}")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import mpmath as mp
 import numpy as np
 
-from .common.argtypes import integer, parse_range, real, to_real
+from .common.argtypes import exact_range, integer, parse_range, real, to_real
 from .common.files import FIGURE_FORMATS, check_output, check_output_folder
 from .priors import PriorError
 from .teacher_student import DEFAULT_STUDENT
@@ -58,7 +57,7 @@ def _transition_lines(pd):
     pr = prior(p.prior)
     discrete = pr.is_discrete and not getattr(pr, "empirical", False)
     ks = kap if not discrete else np.linspace(kap.min(), kap.max(), min(len(kap), 6))
-    res = capacity(p.prior, [mp.mpf(repr(float(k))) for k in ks], dps=15, entropy=discrete)
+    res = capacity(p.prior, [float(k) for k in ks], dps=15, entropy=discrete)   # a float: its repr's decimal
     lines = {"alpha_rs (q -> 1, E3)": [float(r.alpha_rs) for r in res]}
     if discrete:
         lines["alpha_c (entropy zero, E4)"] = [float(r.alpha_c) for r in res]
@@ -137,7 +136,7 @@ def cmd_table(args):
     if args.what == "capacity":
         if not args.prior:
             raise PriorError("table capacity needs --prior (repeat it for several priors)")
-        kap, _ = parse_range(args.kappa, "--kappa")
+        kap, _ = exact_range(args.kappa, "--kappa")     # exact decimals for the mp capacity
         t = capacity_table(args.prior, kap, dps=args.dps, digits=digits)
     else:
         if not args.teacher:

@@ -32,7 +32,7 @@ import re
 import numpy as np
 
 from . import workers
-from .common.argtypes import to_int, to_real
+from .common.argtypes import to_float, to_int, to_real
 from .common.errors import Interrupted, UserError
 from .common.files import read_text
 from .priors import PriorError, prior as parse_prior
@@ -125,6 +125,11 @@ class Problem:
     nodes: int = 64
 
     def __post_init__(self):
+        try:   # float64 maps: the double nearest a decimal given as text
+            self.kappa = to_float(self.kappa, "kappa")
+            self.alpha = None if self.alpha is None else to_float(self.alpha, "alpha")
+        except UserError as exc:
+            raise PriorError(str(exc)) from None
         if self.quantity not in QUANTITIES:
             raise PriorError(f"unknown quantity '{self.quantity}' (one of {', '.join(QUANTITIES)})")
         if self.quantity in E3_QUANTITIES + RS_QUANTITIES and not self.prior:

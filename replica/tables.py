@@ -88,9 +88,12 @@ def capacity_table(priors, kappas, dps=30, digits=12):
 
     if digits is not None and digits > dps:
         raise PriorError(f"{digits} digits requested at a working precision of {dps}: raise --dps")
+    if isinstance(kappas, str) or not hasattr(kappas, "__iter__"):
+        kappas = [kappas]
     rows = []
     for spec in priors:
-        for r in (c.result() for c in capacity(spec, [mp.mpf(str(k)) for k in kappas], dps=dps)):
+        # kappas as given: capacity() reads text and decimals exactly at its working precision
+        for r in (c.result() for c in capacity(spec, list(kappas), dps=dps)):
             v, err = r.values, r.error["alpha_c"]
             rows.append([spec, mp.nstr(mp.mpf(r.inputs["kappa"]), 6), fmt_value(v["alpha_c"], digits, err),
                          fmt_value(v["w2_distance"], None if digits is None else min(digits, dps), err),

@@ -18,6 +18,9 @@ from solvers import constraints as C, fixed_point as fp, teacher_student as ts
 from solvers.channels import Teacher
 from solvers.rs_saddle import ConvergenceError, measures_of
 
+from .capacity import check_alphas
+from .common.decimals import to_float
+from .common.errors import UserError
 from .priors import PriorError, as_prior
 from .results import Result
 
@@ -225,6 +228,14 @@ def _gibbs(con, channel, pt, alphas):
             for p in pts]
 
 
+def channel_number(value, name):
+    """A channel parameter as a float (text '0.1' allowed); PriorError naming it otherwise."""
+    try:
+        return to_float(value, name)
+    except UserError as exc:
+        raise PriorError(str(exc)) from None
+
+
 def check_channel(noise, flip, temperature):
     """PriorError for output-noise parameters outside their range (E6 note)."""
     if not (math.isfinite(temperature) and temperature >= 0):
@@ -249,9 +260,9 @@ def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), 
     rule : {None, "max-margin", "gibbs"}
         Max-margin learning (E8, q -> 1) or Gibbs learning of the version space (E5-E6);
         None: the student's default.
-    alphas : sequence of float
-        Loads alpha = P/N > 0.
-    noise, flip, temperature : float
+    alphas : sequence of str, Decimal, int, float or mpf
+        Loads alpha = P/N > 0 (text is an exact decimal; float64 takes the nearest double).
+    noise, flip, temperature : float or decimal str
         Gaussian output noise sigma, label-flip probability, Gibbs temperature 1/beta (E6 note).
     channel : solvers.channels.Channel, optional
         The output channel as an object (`replica.channel(...)`, or a class of one's own with
@@ -273,6 +284,8 @@ def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), 
     >>> round(p.eps_g, 6), round(p.kappa, 6)
     (0.265713, 0.78655)
     """
+    noise, flip, temperature = (channel_number(v, n) for v, n in ((noise, "noise"), (flip, "flip"),
+                                                                   (temperature, "temperature")))
     if channel is not None:
         if noise or flip or temperature:
             raise PriorError("give the output channel as channel=... or as noise/flip/temperature, not both")
@@ -282,9 +295,7 @@ def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), 
     if channel is None:
         check_channel(noise, flip, temperature)
         channel = Teacher(noise, flip, temperature)
-    alphas = [float(a) for a in alphas]
-    if any(not math.isfinite(a) or a <= 0 for a in alphas):
-        raise PriorError("alpha values must be finite and > 0")
+    alphas = check_alphas(alphas, positive=True)   # float64: the double nearest each decimal
     pt = as_prior(teacher).normalized()
     if pt.grouped:
         raise PriorError("group priors are not supported as teachers yet")
@@ -335,7 +346,7 @@ def optimize_student(teacher, family, alphas, rule="max-margin", xatol=2e-3):
     out = []
     from scipy import optimize as opt
 
-    for a in [float(x) for x in alphas]:
+    for a in check_alphas(alphas, positive=True):
         cache = {}
 
         def eps(x):

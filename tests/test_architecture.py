@@ -21,6 +21,7 @@ MAX_LINES = 50
 
 # the foundation every package of replica builds on: it may import only itself
 FOUNDATION = {"replica.common", "replica.common.errors", "replica.common.files", "replica.common.argtypes",
+              "replica.common.decimals",
               "replica.common.budget", "replica.common.plugins"}
 
 
