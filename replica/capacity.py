@@ -150,7 +150,8 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
     mpf('2.0')
     >>> print(replica.capacity("lognormal:sigma=1", dps=15).alpha_c)
     0.735758882342885
-    >>> print(replica.capacity("gaussian", kappa="0.1", dps=30).alpha_c)   # 1 / I(1/10), E3
+    >>> import mpmath as mp                 # kappa as text: exactly 1/10, so 1 / I(1/10) (E3)
+    >>> print(mp.nstr(replica.capacity("gaussian", kappa="0.1", dps=30).alpha_c, 30))
     1.70963150024835083906253124688
     """
     single = not isinstance(kappa, (list, tuple, np.ndarray))
