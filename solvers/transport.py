@@ -144,6 +144,37 @@ def _ez_lattice(f):
     return total, err + tail + 16 * (delta + mp.eps) * abs(total)
 
 
+def _scan_peak(g):
+    """(x, g(x)) at the largest of g over x = 2^-3 .. 2^63, stopping once g has fallen 200
+    below its best beyond 8 x; (None, -inf) if g is -inf everywhere."""
+    best, best_x = -mp.inf, None
+    for x in (mp.mpf(2) ** k for k in range(-3, 64)):
+        v = g(x)
+        if v > best:
+            best, best_x = v, x
+        elif best_x is not None and x > 8 * best_x and v < best - 200:
+            break
+    return best_x, best
+
+
+def _golden_peak(g, x0):
+    """The maximiser of g on [x0/2, 2 x0] by golden section, to 1e-3 (1 + x0/1000)."""
+    a, b = x0 / 2, x0 * 2
+    r = (mp.sqrt(5) - 1) / 2
+    c, d = b - r * (b - a), a + r * (b - a)
+    gc, gd = g(c), g(d)
+    while b - a > mp.mpf("1e-3") * (1 + x0 / 1000):
+        if gc >= gd:
+            b, d, gd = d, c, gc
+            c = b - r * (b - a)
+            gc = g(c)
+        else:
+            a, c, gc = c, d, gd
+            d = a + r * (b - a)
+            gd = g(d)
+    return (a + b) / 2
+
+
 def _side_peaks(f):
     """Per side of 0: (sign, location of the peak of log f, its value), for f >= 0 smooth
     and log-concave-like on each side (f = z (T - T(0)) phi): a doubling scan, then golden
@@ -151,33 +182,13 @@ def _side_peaks(f):
     sides = []
     for sign in (1, -1):
         g = lambda x: _log_abs(f, sign * x)  # noqa: E731
-        xs = [mp.mpf(2) ** k for k in range(-3, 64)]
-        best, best_x = -mp.inf, None
-        for x in xs:
-            v = g(x)
-            if v > best:
-                best, best_x = v, x
-            elif best_x is not None and x > 8 * best_x and v < best - 200:
-                break
+        best_x, best = _scan_peak(g)
         if best_x is None:
             continue
         if best_x <= 8:                     # near 0 the lattice walk finds the peak itself
             sides.append((sign, sign * best_x, best))
             continue
-        a, b = best_x / 2, best_x * 2   # golden section for the maximum of g on [a, b]
-        r = (mp.sqrt(5) - 1) / 2
-        c, d = b - r * (b - a), a + r * (b - a)
-        gc, gd = g(c), g(d)
-        while b - a > mp.mpf("1e-3") * (1 + best_x / 1000):
-            if gc >= gd:
-                b, d, gd = d, c, gc
-                c = b - r * (b - a)
-                gc = g(c)
-            else:
-                a, c, gc = c, d, gd
-                d = a + r * (b - a)
-                gd = g(d)
-        peak = (a + b) / 2
+        peak = _golden_peak(g, best_x)
         sides.append((sign, sign * peak, max(g(peak), best)))
     if not sides:
         raise ArithmeticError("the transport integrand E z T vanishes everywhere (a point mass?)")
@@ -205,30 +216,10 @@ def _z_breakpoints(f):
     sides = []
     for sign in (1, -1):
         g = lambda x: _log_abs(f, sign * x)  # noqa: E731
-        xs = [mp.mpf(2) ** k for k in range(-3, 64)]
-        best, best_x = -mp.inf, None
-        for x in xs:
-            v = g(x)
-            if v > best:
-                best, best_x = v, x
-            elif best_x is not None and x > 8 * best_x and v < best - 200:
-                break
+        best_x, best = _scan_peak(g)
         if best_x is None:
             continue
-        a, b = best_x / 2, best_x * 2   # golden section for the maximum of g on [a, b]
-        r = (mp.sqrt(5) - 1) / 2
-        c, d = b - r * (b - a), a + r * (b - a)
-        gc, gd = g(c), g(d)
-        while b - a > mp.mpf("1e-3") * (1 + best_x / 1000):
-            if gc >= gd:
-                b, d, gd = d, c, gc
-                c = b - r * (b - a)
-                gc = g(c)
-            else:
-                a, c, gc = c, d, gd
-                d = a + r * (b - a)
-                gd = g(d)
-        peak = (a + b) / 2
+        peak = _golden_peak(g, best_x)
         sides.append((sign, peak, max(g(peak), best)))
     if not sides:
         raise ArithmeticError("the transport integrand E z T vanishes everywhere (a point mass?)")
