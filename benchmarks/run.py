@@ -3,8 +3,9 @@
     python benchmarks/run.py            # all three sections
     python benchmarks/run.py --quick    # fewer families / points
 
-1. alpha_c at 30 digits for each built-in family (E3, error estimated by a dps+10 rerun),
-   next to a naive float64 scipy.quad of E z T(z) with scipy's ppf (15 digits at best).
+1. alpha_c at 30 digits for each built-in family (E3, with its error estimate), the old
+   engine's time (commit dc77211, before the lattice trapezoid) beside the new one, and a
+   naive float64 scipy.quad of E z T(z) with scipy's ppf (15 digits at best).
 2. a 200-point kappa sweep in double precision: prior factors once + vectorised I(kappa),
    against scipy.quad for E zT, E T^2 and I(kappa) at every kappa.
 3. a 50-point q(alpha) curve (binary and rectified priors), against a naive damped fixed
@@ -20,11 +21,18 @@ import numpy as np
 from scipy import integrate, special, stats
 
 import replica
+from replica.results import printable_digits
 from solvers.capacity import capacity_e3, capacity_e3_np
 
 FAMILIES = ["gaussian", "binary", "ternary", "rectified", "halfnormal", "lognormal:sigma=1", "uniform",
-            "laplace", "exponential", "gamma:k=2", "discrete:values=-1|0|2,probs=0.25|0.5|0.25",
-            "ei:fE=0.8,sigmaE=1,sigmaI=1"]
+            "laplace", "exponential", "weibull", "gamma:k=2", "discrete:values=-1|0|2,probs=0.25|0.5|0.25",
+            "ei:fE=0.8,sigmaE=1,sigmaI=1", "ei:fE=0.8,sigmaE=1.25,sigmaI=0.8",
+            "mixture:0.3*gaussian+0.7*lognormal(sigma=0.5)", "density:expr=exp(-w^4)"]
+# E3 at 30 digits before the lattice trapezoid (commit dc77211, same 2-core machine, one run)
+OLD_E3 = {"gaussian": 0.161, "lognormal:sigma=1": 0.395, "uniform": 0.483, "laplace": 0.535, "weibull": 0.902,
+          "exponential": 0.604, "halfnormal": 1.414, "gamma:k=2": 1.045, "rectified": 1.049,
+          "ei:fE=0.8,sigmaE=1.25,sigmaI=0.8": 0.796, "mixture:0.3*gaussian+0.7*lognormal(sigma=0.5)": 7.555,
+          "density:expr=exp(-w^4)": 27.35}
 NAIVE_PPF = {"gaussian": stats.norm.ppf, "lognormal:sigma=1": stats.lognorm(1).ppf,
              "uniform": stats.uniform(-1, 2).ppf, "laplace": stats.laplace.ppf,
              "exponential": stats.expon.ppf, "gamma:k=2": stats.gamma(2).ppf,
@@ -50,7 +58,7 @@ def naive_alpha(ppf, kappa):
 
 def section_e3(families):
     print("\n1. alpha_c(kappa=0) at 30 digits (E3), one fresh computation per family")
-    print(f"{'prior':44s} {'time [s]':>9} {'alpha_c':>34} {'error':>8} {'naive f64 [s]':>13}")
+    print(f"{'prior':48s} {'old [s]':>8} {'time [s]':>9} {'alpha_c':>34} {'error':>8} {'naive f64 [s]':>13}")
     for spec in families:
         p = replica.prior(spec)
         t, res = timed(lambda: capacity_e3(p, [0], 30)[0])
@@ -58,7 +66,8 @@ def section_e3(families):
         if spec in NAIVE_PPF:
             tn, _ = timed(lambda: naive_alpha(NAIVE_PPF[spec], 0.0))
             naive = f"{tn:13.4f}"
-        print(f"{spec:44s} {t:9.3f} {mp.nstr(res.alpha_c, 30):>34} {mp.nstr(res.error, 1):>8} {naive}")
+        old = f"{OLD_E3[spec]:8.3f}" if spec in OLD_E3 else f"{'--':>8}"
+        print(f"{spec:48s} {old} {t:9.3f} {mp.nstr(res.alpha_c, printable_digits(res.alpha_c, res.error, 30)):>34} {mp.nstr(res.error, 1):>8} {naive}")
 
 
 def section_sweep():

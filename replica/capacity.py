@@ -19,7 +19,7 @@ from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 from .common.decimals import exact, to_float, to_mpf
 from .common.errors import Refused, UserError
 from .priors import PriorError, as_prior, prior as parse_prior
-from .results import Result, supported_digits
+from .results import Result, printable_digits
 
 
 def _as_prior(p, dps=15):
@@ -100,6 +100,7 @@ class CapacityResult:
     error_estimate: object
     method: str
     w2_error: object = None
+    rs_error: object = None      # E3's own estimate for alpha_rs (alpha_c's includes E4's)
 
     @property
     def relative_error(self):
@@ -115,7 +116,8 @@ class CapacityResult:
         """The lossless `Result` (mp values at full precision, tagged)."""
         names = ("alpha_c", "alpha_rs", "alpha_entropy_zero", "alpha_at", "w2_distance", "ez_transport")
         return Result("capacity", {"prior": self.prior, "kappa": self.kappa}, {n: getattr(self, n) for n in names},
-                      {"alpha_c": self.error_estimate, "w2_distance": self.w2_error}, self.method, self.dps)
+                      {"alpha_c": self.error_estimate, "w2_distance": self.w2_error,
+                       **({} if self.rs_error is None else {"alpha_rs": self.rs_error})}, self.method, self.dps)
 
 
 def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
@@ -183,7 +185,7 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
             if a_ent is not None:   # the printed alpha_c is the rounded entropy zero then
                 err = max(err, r.error) + half_ulp(alpha_c, dps)
         out.append(CapacityResult(p.spec, k, dps, alpha_c, r.alpha_c, a_ent, a_at, r.w2, r.ez_t, err, method,
-                                  r.w2_error))
+                                  r.w2_error, r.error))
     _warn_precision(out, dps)
     return out[0] if single else out
 
@@ -209,19 +211,22 @@ def _warn_runtime(p, dps, n_kappa):
 
 
 def _warn_precision(results, dps):
-    """A result whose error estimate leaves fewer than about dps/2 of the dps printed digits
-    says so (a warning, exit 0): the printed digits beyond `supported_digits` are noise.
-    Above 1e-3 relative the number is withheld (Refused)."""
+    """A result whose error estimate exceeds the requested precision (more than one unit
+    in the dps-th digit) says so, with the estimate (a warning, exit 0); the printed value
+    then stops at the digits it supports (`results.printable_digits`).  Above 1e-3
+    relative the number is withheld (Refused)."""
     worst = max(results, key=lambda r: r.relative_error)
     rel = worst.relative_error
     if rel > mp.mpf("1e-3"):
         raise Refused(f"prior '{worst.prior}': alpha_c = {mp.nstr(worst.alpha_c, 6)} has an estimated relative "
                       f"error {mp.nstr(rel, 3)} at kappa = {worst.kappa}: not a trustworthy result")
-    if rel > mp.mpf(10) ** (-(dps // 2)):
-        digits = supported_digits(worst.alpha_c, worst.error_estimate, dps)
-        warnings.warn(f"alpha_c has an estimated relative error {mp.nstr(rel, 2)} (kappa = {worst.kappa}): "
-                      f"only about {digits} of the {dps} printed digits are supported", RuntimeWarning,
-                      stacklevel=3)
+    short = [r for r in results if printable_digits(r.alpha_c, r.error_estimate, dps) < dps]
+    if short:
+        r = max(short, key=lambda r: r.relative_error)
+        digits = printable_digits(r.alpha_c, r.error_estimate, dps)
+        warnings.warn(f"alpha_c = {mp.nstr(r.alpha_c, digits)} has an estimated error {mp.nstr(r.error_estimate, 2)} "
+                      f"(relative {mp.nstr(r.relative_error, 2)}, kappa = {r.kappa}): {digits} of the {dps} requested "
+                      "digits are supported and printed", RuntimeWarning, stacklevel=3)
 
 
 def _check_resolvable(p, alpha_rs):

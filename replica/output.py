@@ -12,7 +12,7 @@ import math
 
 import mpmath as mp
 
-from .results import mpstr, supported_digits
+from .results import mpstr, printable_digits, supported_digits
 
 CONVENTIONS = ("conventions: weights rescaled to E_P w^2 = 1, inputs x ~ N(0,1), "
                "margin kappa against that norm, alpha = P/N (THEORY.md sec. 1)")
@@ -43,13 +43,15 @@ def capacity_dict(r):
         "prior": r.inputs["prior"],
         "kappa": mpstr(r.inputs["kappa"], d),
         "dps": d,
-        "alpha_c": mpstr(v["alpha_c"], d),
-        "alpha_rs": mpstr(v["alpha_rs"], d),
-        "alpha_entropy_zero": mpstr(v["alpha_entropy_zero"], d),
+        # no digit below the error estimate (it covers rounding to dps digits, `capacity_e3`)
+        "alpha_c": mpstr(v["alpha_c"], printable_digits(v["alpha_c"], r.error["alpha_c"], d)),
+        "alpha_rs": mpstr(v["alpha_rs"], printable_digits(v["alpha_rs"], r.error.get("alpha_rs", r.error["alpha_c"]), d)),
+        "alpha_entropy_zero": mpstr(v["alpha_entropy_zero"], printable_digits(v["alpha_entropy_zero"],
+                                                                              r.error["alpha_c"], d)),
         "alpha_at": v["alpha_at"],
         "w2_distance": mpstr(v["w2_distance"], d if w2_err is None else supported_digits(v["w2_distance"], w2_err, d)),
         "ez_transport": mpstr(v["ez_transport"], d),
-        "error_estimate": mp.nstr(r.error["alpha_c"], 3),
+        "error_estimate": _up(r.error["alpha_c"]),
         "method": r.method,
         "conventions": "E_P w^2 = 1, x ~ N(0,1), margin kappa, alpha = P/N",
     }
@@ -72,14 +74,29 @@ def capacity_text(results, dps, sweep):
         out.append(f"E z T(z)           = {d['ez_transport']}   (alpha_c = alpha_Gardner (E zT)^2)")
         out.append(f"method: {r.method}")
         return out
-    digits = min(dps, 20)
-    out.append(f"{'kappa':>10} {'alpha_c':>{digits + 6}} {'alpha_rs':>{digits + 6}} {'error':>9}")
+    width = min(dps, 20)
+    out.append(f"{'kappa':>10} {'alpha_c':>{width + 6}} {'alpha_rs':>{width + 6}} {'error':>9}")
     for r in results:
-        v = r.values
+        v, err = r.values, r.error["alpha_c"]
         ent = "" if v["alpha_entropy_zero"] is None else "  (entropy zero)"
-        out.append(f"{mp.nstr(r.inputs['kappa'], 6):>10} {mp.nstr(v['alpha_c'], digits):>{digits + 6}} "
-                   f"{mp.nstr(v['alpha_rs'], digits):>{digits + 6}} {mp.nstr(r.error['alpha_c'], 2):>9}{ent}")
+        # a row shows at most 20 digits and none below its estimate; rounding to fewer
+        # digits than dps adds half a unit of the last one to the printed error
+        digits = min(width, printable_digits(v["alpha_c"], err, dps),
+                     printable_digits(v["alpha_rs"], r.error.get("alpha_rs", err), dps))
+        if digits < dps:
+            err = err + mp.mpf(10) ** (int(mp.floor(mp.log10(abs(v["alpha_c"])))) - digits + 1) / 2
+        out.append(f"{mp.nstr(r.inputs['kappa'], 6):>10} {mp.nstr(v['alpha_c'], digits):>{width + 6}} "
+                   f"{mp.nstr(v['alpha_rs'], digits):>{width + 6}} {_up(err):>9}{ent}")
     return out
+
+
+def _up(err):
+    """An error estimate in 2 digits, rounded up (a printed bound must not shrink)."""
+    if not err:
+        return "0"
+    e = int(mp.floor(mp.log10(err)))
+    m = mp.ceil(err / mp.mpf(10) ** (e - 1))
+    return mp.nstr(m * mp.mpf(10) ** (e - 1), 2)
 
 
 def curve_mp_dict(r):

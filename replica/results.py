@@ -42,6 +42,19 @@ def supported_digits(x, err, dps: int) -> int:
     return int(max(1, min(dps, mp.floor(mp.log10(abs(x) / err)))))
 
 
+def printable_digits(x, err, dps: int) -> int:
+    """The most significant digits (at most dps, at least 1) that x can be printed with
+    when its absolute error is `err`: the largest d with err <= one unit in the d-th digit.
+    A value known to its estimate prints all dps digits; no printed digit lies below it."""
+    if not x or not err or not mp.isfinite(x):
+        return dps
+    if not mp.isfinite(err):
+        return 1
+    e = int(mp.floor(mp.log10(abs(x))))
+    d = int(mp.floor(e + 1 - mp.log10(err)))
+    return max(1, min(dps, d))
+
+
 def encode(x):
     """A JSON-ready copy of x: mp numbers tagged with their precision, tuples as lists."""
     if isinstance(x, mp.mpf):

@@ -279,3 +279,56 @@ def test_overflowing_geometry_laws_are_refused_in_one_line(capsys):
             main(argv)
         err = [s for s in capsys.readouterr().err.splitlines() if s.strip()]
         assert ex.value.code == 3 and len(err) == 1 and err[0].startswith("replica: refused: "), err
+
+
+# ---------------------------------------------------------------- the issue-17 sweep
+SWEEP_KAPPAS = ["0", "1", "10"]
+
+
+@pytest.mark.parametrize("dps", [15, 30, 100])
+def test_lognormal_sweep_estimates_bound_every_printed_row(dps):
+    """lognormal sigma in {0.1, 0.5, 1, 3, 10, 100} x kappa in {0, 1, 10} against
+    alpha_c = sigma^2 e^{-sigma^2} / I(kappa) (E3): the estimate bounds the real error of
+    the value, of the JSON string and of each table row (with the row's own error column);
+    the whole grid takes ~1.5 s (the lattice trapezoid)."""
+    from replica.output import capacity_dict, capacity_text
+
+    for sigma in ("0.1", "0.5", "1", "3", "10", "100"):
+        res = replica.capacity(f"lognormal:sigma={sigma}", SWEEP_KAPPAS, dps=dps)
+        rows = capacity_text([r.result() for r in res], dps, sweep=True)[3:]
+        for k, r, row in zip(SWEEP_KAPPAS, res, rows):
+            exact = _lognormal_exact(sigma, k, dps)
+            with mp.workdps(dps + 30):
+                assert abs(r.alpha_c - exact) <= r.error_estimate, (sigma, k)
+                d = capacity_dict(r.result())
+                assert abs(mp.mpf(d["alpha_c"]) - exact) <= mp.mpf(d["error_estimate"]), (sigma, k, d)
+                _, alpha_row, _, err_row = row.split()
+                assert abs(mp.mpf(alpha_row) - exact) <= mp.mpf(err_row), (sigma, k, row)
+                # and the estimate is not inflated: within a few units of the dps-th digit
+                assert r.error_estimate <= 10 * mp.mpf(10) ** (-dps + 1) * exact
+
+
+def test_an_estimate_beyond_the_requested_precision_warns_and_trims_the_digits():
+    """A scipy law is evaluated in float64 (precision_floor ~1e-13): at dps 20 the estimate
+    exceeds the request, which warns, and the printed value stops at what it supports."""
+    from scipy import stats
+
+    from replica.output import capacity_dict
+
+    with pytest.warns(RuntimeWarning, match="of the 20 requested digits are supported"):
+        r = replica.capacity(stats.lognorm(1), 0, dps=20)
+    d = capacity_dict(r.result())
+    with mp.workdps(50):
+        exact = 2 / mp.e
+        assert abs(r.alpha_c - exact) <= r.error_estimate
+        assert abs(mp.mpf(d["alpha_c"]) - exact) <= mp.mpf(d["error_estimate"])
+    assert len(d["alpha_c"].replace("0.", "", 1)) < 20
+
+
+def test_a_result_within_the_requested_precision_does_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = replica.capacity("lognormal:sigma=1", 0, dps=30)
+    assert len(r.to_dict()["alpha_c"]) == 32      # '0.' and all 30 digits
