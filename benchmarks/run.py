@@ -10,6 +10,10 @@
    against scipy.quad for E zT, E T^2 and I(kappa) at every kappa.
 3. a 50-point q(alpha) curve (binary and rectified priors), against a naive damped fixed
    point of E2 with scipy.quad integrals (binary only: lambda = 0 by symmetry there).
+4. Bayes-optimal student per alpha point, old atom surrogate against solvers.posterior.
+5. zero-entropy capacity of discrete priors at 30 digits (E4), against the former method
+   (secant from log qh + 1/4, every integral by mp.quad): live for binary (lambda = 0 by
+   symmetry makes it a few lines), recorded for ternary.
 """
 from __future__ import annotations
 
@@ -152,6 +156,51 @@ def section_bayes(alphas=(0.5, 1.0, 2.0, 4.0, 8.0)):
               f"(+ {t_tab * 1e3:.0f} ms table once)")
 
 
+def naive_binary_e4(dps=30):
+    """The former E4 solve for binary weights: mp.findroot's secant on log qh from the float64
+    root (its second point 1/4 away), q, E log Z, G_E and J by mp.quad at dps + 5."""
+    from solvers.energetic import mp_energetic_terms
+    from solvers import rs_saddle as R
+
+    p = replica.prior("binary")
+    zero = R.find_qh_root(R.measures_of(p), lambda pt: pt.entropy, 0.0, float(p.shannon_entropy()))
+    with mp.workdps(dps + 5):
+        def point(lq):
+            qh = mp.exp(lq)
+            r = mp.sqrt(qh)
+            q = mp.quad(lambda z: mp.tanh(r * z) ** 2 * mp.npdf(z), [-mp.inf, 0, mp.inf])
+            logz = mp.quad(lambda z: mp.log(mp.cosh(r * z)) * mp.npdf(z), [-mp.inf, 0, mp.inf]) - qh / 2
+            ge, jj, _ = mp_energetic_terms(q, 0)
+            alpha = qh * (1 - q) / jj
+            return alpha, qh * q / 2 + logz + alpha * ge + mp.log(2)
+        root = mp.findroot(lambda lq: point(lq)[1], mp.log(zero.qh), solver="secant", tol=mp.eps * 100)
+        return point(root)[0]
+
+
+# CPU seconds of the former implementation (mp.quad, dc77211), `replica capacity` at --dps 30
+OLD_E4 = {"ternary": (107.0, "3 kappas 0, 0.5, 1 (issue 19; 218 s wall on a loaded 2-core machine)")}
+
+
+def section_e4(naive=True):
+    print("\n5. zero-entropy capacity at 30 digits (E4), replica.capacity per prior (float64 scans included)")
+    for spec, kappas in (("binary", [0]), ("ternary", [0]), ("ternary", [0, 0.5, 1])):
+        c = time.process_time()
+        res = replica.capacity(spec, kappas, dps=30)
+        t = time.process_time() - c
+        vals = ", ".join(mp.nstr(r.alpha_c, 30) for r in res)
+        print(f"   {spec:8s} kappa {','.join(map(str, kappas)):9s} {t:6.2f} s CPU   alpha_c {vals}  "
+              f"(error <= {mp.nstr(max(r.error_estimate for r in res), 2)})")
+        if spec == "binary" and naive:
+            c = time.process_time()
+            a = naive_binary_e4()
+            tn = time.process_time() - c
+            print(f"   {'':8s} former method (mp.quad): {tn:6.2f} s CPU ({tn / t:.0f}x), "
+                  f"|difference| {mp.nstr(abs(a - res[0].alpha_c), 2)}")
+        if spec in OLD_E4 and len(kappas) == 3:
+            old, what = OLD_E4[spec]
+            print(f"   {'':8s} former method: {old:.0f} s CPU recorded for {what} ({old / t:.0f}x)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer families and curve points")
@@ -160,6 +209,7 @@ def main():
     section_sweep()
     section_curve(10 if args.quick else 50)
     section_bayes()
+    section_e4(naive=not args.quick)
 
 
 if __name__ == "__main__":

@@ -410,13 +410,13 @@ class CurvePointMP:
         return Result("curve", {"prior": prior, "kappa": kappa, "alpha": self.alpha},
                       {"q": self.q, "qh": self.qh, "entropy": self.entropy},
                       {"q": self.q_error, "entropy": self.entropy_error},
-                      "E1, E2, E4 by mp.quad; secant on log qh; error from a rerun at dps+10", self.dps)
+                      "E1, E2, E4 by trapezoid sums (rs_saddle_mp); secant on log qh; error from a rerun at dps+10", self.dps)
 
 
 def curve_mp(prior, kappa=0, alphas=(0.5,), dps: int = 30):
     """q(alpha) and the entropy (E1, E2, E4) at `dps` digits for priors with at most
-    MAX_ATOMS atoms: the float64 point, then a secant on log qh with every integral by
-    mp.quad; the result is recomputed at dps+10 at the same qh for the error estimate."""
+    MAX_ATOMS atoms: the float64 point, then a secant on log qh with every integral a
+    trapezoid sum (solvers.rs_saddle_mp); the result is recomputed at dps+10 at the same qh for the error estimate."""
     from solvers.rs_saddle_mp import _Atoms, findroot_or_raise, rs_point_mp
 
     kappa = check_kappa(kappa)
