@@ -88,7 +88,7 @@ def _ez_lattice(f):
     A law that is not analytic on the real line (a kink in its density inside the
     support) converges slowly here, which the level differences show; such laws do not
     set `analytic_transport` and go through mp.quad.  Returns (value, error)."""
-    sides = _side_peaks(f)
+    sides = _side_peaks(f, walk=8)
     top = max(v for _, _, v in sides)
     tiny = mp.log(mp.eps) - 8
     h = mp.mpf(1)
@@ -112,7 +112,7 @@ def _ez_lattice(f):
         while inn != 0 and not small(inn):
             inn -= sign
         spans.append((min(inn, out + sign), max(inn, out + sign)))
-        peaks.append(peak)
+        peaks.append(sign * peak)
     if not spans:
         raise ArithmeticError("the transport integrand E z T vanishes everywhere (a point mass?)")
     total = h * mp.fsum(at(k) for a, b in spans for k in range(a, b + 1))
@@ -175,21 +175,22 @@ def _golden_peak(g, x0):
     return (a + b) / 2
 
 
-def _side_peaks(f):
-    """Per side of 0: (sign, location of the peak of log f, its value), for f >= 0 smooth
-    and log-concave-like on each side (f = z (T - T(0)) phi): a doubling scan, then golden
-    section (lognormal(sigma) puts the peak at z ~ sigma, 1e6 for sigma = 1e6)."""
+def _side_peaks(f, walk=0):
+    """Per side of 0: (sign, |z| of the peak of log f, its value), for f >= 0 smooth and
+    log-concave-like on each side (f = z (T - T(0)) phi): a doubling scan, then golden
+    section (lognormal(sigma) puts the peak at z ~ sigma, 1e6 for sigma = 1e6).  A scan
+    point at |z| <= walk is kept as it is (the lattice walk finds a peak near 0 itself)."""
     sides = []
     for sign in (1, -1):
         g = lambda x: _log_abs(f, sign * x)  # noqa: E731
         best_x, best = _scan_peak(g)
         if best_x is None:
             continue
-        if best_x <= 8:                     # near 0 the lattice walk finds the peak itself
-            sides.append((sign, sign * best_x, best))
+        if best_x <= walk:
+            sides.append((sign, best_x, best))
             continue
         peak = _golden_peak(g, best_x)
-        sides.append((sign, sign * peak, max(g(peak), best)))
+        sides.append((sign, peak, max(g(peak), best)))
     if not sides:
         raise ArithmeticError("the transport integrand E z T vanishes everywhere (a point mass?)")
     return sides
@@ -213,16 +214,7 @@ def _z_breakpoints(f):
     panels doubling away from the peak, and a cut where f < eps^2 * (largest peak).
     tanh-sinh on (-inf, inf) would sample |z| ~ 1e10, where T = F^-1(Phi(z)) needs Phi(z)
     to millions of digits, and a fixed range misses a peak far from 0."""
-    sides = []
-    for sign in (1, -1):
-        g = lambda x: _log_abs(f, sign * x)  # noqa: E731
-        best_x, best = _scan_peak(g)
-        if best_x is None:
-            continue
-        peak = _golden_peak(g, best_x)
-        sides.append((sign, peak, max(g(peak), best)))
-    if not sides:
-        raise ArithmeticError("the transport integrand E z T vanishes everywhere (a point mass?)")
+    sides = _side_peaks(f)
     top = max(v for _, _, v in sides)
     tiny = 2 * mp.log(mp.eps) - 5        # log of eps^2 relative to the largest peak
     pts = {mp.mpf(0)}
