@@ -21,9 +21,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import linalg, special
+from scipy import linalg
 
-from .gaussian import phi
+from .gaussian import panel_nodes, phi
 from .rs_saddle import ConvergenceError
 
 WINDOW = 45.0        # nats below a row's envelope maximum that are kept (e^-40 ~ 4e-18, +5 for GL weights)
@@ -91,10 +91,8 @@ class ContinuousLaw:
         n_panels = max(int(np.ceil(cum[-1])), 4)
         edges = np.interp(np.linspace(0.0, cum[-1], n_panels + 1), cum, self._s)
         edges[0], edges[-1] = self.s_lo, self.s_hi
-        x, gw = np.polynomial.legendre.leggauss(spec.order)
-        half, mid = 0.5 * np.diff(edges), 0.5 * (edges[1:] + edges[:-1])
-        s = (mid[:, None] + half[:, None] * x[None, :]).ravel()
-        wt = (half[:, None] * gw[None, :]).ravel() * phi(s)
+        s, wt = panel_nodes(edges, spec.order)
+        wt = wt * phi(s)
         return s, self.transport(s), wt / wt.sum()
 
 

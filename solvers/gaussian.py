@@ -157,6 +157,15 @@ def _gauss_legendre(n: int):
     return np.polynomial.legendre.leggauss(n)
 
 
+def panel_nodes(edges, order: int):
+    """Nodes and weights of `order`-point Gauss-Legendre on each panel [e_k, e_k+1] (plain
+    dx measure; callers multiply by their density)."""
+    e = np.asarray(edges, dtype=float)
+    x, w = _gauss_legendre(int(order))
+    half, mid = 0.5 * np.diff(e), 0.5 * (e[1:] + e[:-1])
+    return (mid[:, None] + half[:, None] * x[None, :]).ravel(), (half[:, None] * w[None, :]).ravel()
+
+
 def graded_panels(center: float, width: float, reach: float = 12.0, order: int = 24):
     """Nodes and weights for int f(t) phi(t) dt when f has a kink of the given width at
     `center` (log H((kappa - sqrt(q) t)/sqrt(1-q)) near q -> 1). Gauss-Legendre panels whose

@@ -24,12 +24,11 @@ different layout (other orders, steps and panel counts), not by doubling one.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
 from scipy import special
 
-from .gaussian import _gauss_legendre
+from .gaussian import _gauss_legendre, panel_nodes
 
 L_WIN = 9.0        # kernel window half-width in sigma: e^{-81/2} ~ 2.6e-18 of the peak
 S_MAX = 9.5        # quantile variable range: Phi(-9.5) ~ 1e-21
@@ -140,9 +139,7 @@ def outer_rule(edge_sets, lay: Layout):
     e = np.unique(np.concatenate(edge_sets))
     lo, hi = e[0], e[-1]
     e = e[np.concatenate([[True], np.diff(e) > 1e-13 * max(1.0, hi - lo)])]
-    x, w = _gauss_legendre(lay.outer_n)
-    half, mid = 0.5 * np.diff(e), 0.5 * (e[1:] + e[:-1])
-    return (mid[:, None] + half[:, None] * x).ravel(), (half[:, None] * w).ravel()
+    return panel_nodes(e, lay.outer_n)
 
 
 def _s_of(part, w):

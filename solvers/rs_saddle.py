@@ -25,7 +25,7 @@ import numpy as np
 from scipy import optimize, special
 
 from .energetic import energetic_terms
-from .gaussian import phi
+from .gaussian import panel_nodes, phi
 
 LIGHT_ATOM = 1e-10     # nodes lighter than this fraction of the heaviest are dropped
 Z_REACH = 9.0          # |z| beyond 9 carries < 1e-18 of the Gaussian mass
@@ -64,10 +64,8 @@ def z_grid(m: "Measure", qh: float, lam):
         edges.append(c + np.concatenate([[0.0], steps, -steps]))
     e = np.unique(np.clip(np.concatenate(edges), -Z_REACH, Z_REACH))
     e = e[np.concatenate([[True], np.diff(e) > 1e-12])]
-    x, w = np.polynomial.legendre.leggauss(GL_ORDER)
-    half, mid = 0.5 * np.diff(e), 0.5 * (e[1:] + e[:-1])
-    z = (mid[:, None] + half[:, None] * x[None, :]).ravel()
-    zw = (half[:, None] * w[None, :]).ravel() * phi(z)
+    z, zw = panel_nodes(e, GL_ORDER)
+    zw = zw * phi(z)
     return z, zw / zw.sum(), (zc[sel], width[sel])
 
 
