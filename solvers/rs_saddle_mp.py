@@ -17,7 +17,7 @@ import functools
 import math
 
 import mpmath as mp
-from mpmath.libmp import from_man_exp, mpf_log, round_nearest, to_fixed
+from mpmath.libmp import from_man_exp, mpf_log, to_fixed
 from mpmath.libmp.libelefun import exp_fixed, ln2_fixed
 
 from .gaussian import mp_H
