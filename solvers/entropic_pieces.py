@@ -25,7 +25,7 @@ import dataclasses
 import mpmath as mp
 import sympy as sp
 
-from .symbols import H, Q, Qh, R, Rh, a, gauss, lam, q, qh, w, w0, z
+from .symbols import H, Q, Qh, R, Rh, a, gauss, lam, phi, q, qh, w, w0, z
 
 
 def exact(x):
@@ -47,9 +47,16 @@ class Measure:
     var: sp.Symbol
 
     def expect(self, f):
-        """E_P f(var): sums over the atoms, Integrals of the densities."""
-        return sp.Add(*[p * f.subs(self.var, v) for v, p in self.atoms]) \
-            + sp.Add(*[sp.Integral(d * f, (self.var, lo, hi)) for d, lo, hi in self.parts])
+        """E_P f(var): sums over the atoms, Integrals of the densities (a standard normal
+        part as the Gaussian expectation E_var, which the renderers print as such)."""
+        def part(d, lo, hi):
+            if (lo, hi) == (-sp.oo, sp.oo) and sp.simplify(d - phi(self.var)) == 0:
+                return gauss(f, self.var)
+            return sp.Integral(d * f, (self.var, lo, hi))
+        atoms = [p * f.subs(self.var, v) for v, p in self.atoms]
+        atoms = [t.replace(lambda e: isinstance(e, sp.Integral) and e.function == 0, lambda e: sp.Integer(0))
+                 for t in atoms]   # a teacher atom at w0 = 0 in an R equation
+        return sp.Add(*atoms) + sp.Add(*[part(*p) for p in self.parts])
 
     def base_integral(self, f, at_atoms=None):
         """int dmu f: the counting measure on the atoms plus dw on the densities' supports;
