@@ -125,6 +125,11 @@ class Constraint:
     def branch_label(self, perfect: bool, others: int) -> str:
         return self.label
 
+    def sympy_G_S(self, teacher=None):
+        """G_S as a sympy expression in the symbols of solvers.symbols, the form `entropic`
+        evaluates (E5; teacher None: E1, capacity); bodies in solvers.entropic_pieces."""
+        raise NotImplementedError
+
 
 class Spherical(Constraint):
     """Norm only (E5): G_S = log(1-q)/2 + (q - R^2)/(2(1-q)), eliminated as
@@ -171,14 +176,14 @@ class Spherical(Constraint):
     def nishimori_entropic(self, q, qh):
         return 0.5 * np.log(1 - q) + q / 2
 
-    def sympy_G_S(self):
+    def sympy_G_S(self, teacher=None):
         """E5 for the norm constraint with the conjugates eliminated (the form `entropic`
-        evaluates): log(1 - q)/2 + (q - R^2) / (2 (1 - q))."""
+        evaluates): log(1 - q)/2 + (q - R^2) / (2 (1 - q)); teacher None: E1 (R = 0)."""
         import sympy as sp
 
         from .symbols import R, q
 
-        return sp.log(1 - q) / 2 + (q - R ** 2) / (2 * (1 - q))
+        return sp.log(1 - q) / 2 + ((q - R ** 2) if teacher is not None else q) / (2 * (1 - q))
 
 
 def truncated_moments(b, A):
@@ -250,6 +255,11 @@ class Sign(Constraint):
         from .teacher_student import SignStudent
 
         return SignStudent(w0, p0)
+
+    def sympy_G_S(self, teacher=None):
+        from .entropic_pieces import sign_piece
+
+        return sign_piece(teacher)
 
 
 class _OnNodes(Constraint):
@@ -335,6 +345,11 @@ class Distribution(_OnNodes):
     def perfect_state(self):
         return 0.0 if self.prior.is_discrete else None
 
+    def sympy_G_S(self, teacher=None, density=None):
+        from .entropic_pieces import distribution_piece
+
+        return distribution_piece(self.prior, teacher, density)
+
 
 class Soft(_OnNodes):
     """A soft prior P_S on the student's weights (THEORY.md E1, soft form): the norm Q is an
@@ -385,6 +400,11 @@ class Soft(_OnNodes):
 
     def gibbs_label(self, x):
         return f"gibbs (soft prior {self.prior.spec}, student norm Q = {x[0]:.6f})"
+
+    def sympy_G_S(self, teacher=None):
+        from .entropic_pieces import soft_piece
+
+        return soft_piece(self.prior, teacher)
 
 
 class Bayes(_OnNodes):
@@ -460,6 +480,12 @@ class Bayes(_OnNodes):
 
     def branch_label(self, perfect, others):
         return self.label + (f"; {others} other stable branch(es), lower free entropy" if others else "")
+
+    def sympy_G_S(self, teacher=None):
+        """On the Nishimori line (`nishimori_entropic`): the teacher is the prior itself."""
+        from .entropic_pieces import bayes_piece
+
+        return bayes_piece(self.prior)
 
 
 def _posterior_logits(qh, w, p):

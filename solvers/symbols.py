@@ -17,6 +17,8 @@ a = sp.Symbol("a", real=True)           # Lagrange multiplier of the norm (spher
 R = sp.Symbol("R", real=True)
 Rh = sp.Symbol("Rhat", real=True)
 sigma = sp.Symbol("sigma", nonnegative=True)
+Q = sp.Symbol("Q", positive=True)       # norm w.w/N of a soft-prior student
+Qh = sp.Symbol("Qhat", real=True)       # its conjugate
 lam = sp.Function("lambda")             # Lagrange function of a distribution constraint
 
 

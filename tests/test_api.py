@@ -95,9 +95,10 @@ def test_law_refuses_other_objects_in_one_line():
 
 def test_derive_knows_the_student_vocabulary():
     """`--student spherical` is a student name, not a prior family (it was refused as an
-    unknown family); kinds without a symbolic form are refused in one line."""
+    unknown family); sign, bayes and soft: students derive from their constraint's G_S
+    (they were refused before the constraints carried sympy pieces)."""
     d = replica.derive(teacher="binary", student="spherical")
     assert "spherical" in d.title and "G_S" in d.names()
-    for bad in ("sign", "bayes", "soft:laplace"):
-        with pytest.raises(replica.PriorError, match="covers the spherical student"):
-            replica.derive(teacher="binary", student=bad)
+    for student, conjugate in (("sign", "a"), ("bayes", "qhat"), ("soft:laplace", "Qhat")):
+        d = replica.derive(teacher="binary", student=student)
+        assert f"d/d{conjugate}" in d.names() and conjugate in {s.name for s in d.get("G_S").free_symbols}

@@ -274,7 +274,7 @@ def test_the_derivation_asks_the_ingredients():
     assert replica.derive(prior="gaussian").get("G_E") == Margin().sympy_G_E()
     d = replica.derive(teacher="binary", student="spherical")
     assert d.get("G_E") == Teacher().sympy_G_E()
-    gs = C.Spherical().sympy_G_S()
+    gs = C.Spherical().sympy_G_S(teacher=prior("binary"))   # teacher None would be E1 (R = 0)
     assert sp.simplify(d.get("G_S") - gs) == 0
     x = (0.6, 0.5)
     assert float(gs.subs({S.q: x[0], S.R: x[1]})) == pytest.approx(C.Spherical().entropic(x, None, None, None),

@@ -19,6 +19,8 @@ import mpmath as mp
 import sympy as sp
 
 from solvers.channels import Margin
+from solvers.constraints import Distribution, Spherical
+from solvers.entropic_pieces import Measure, atom_multipliers, exact as _exact, group_measures
 
 from ..common.budget import BudgetExceeded, time_budget
 from ..priors import PriorError, prior as parse_prior
@@ -54,11 +56,6 @@ def energetic_q_to_1():
 
 
 # ---------------------------------------------------------------- entropic terms
-def _exact(x):
-    """An mp number from a spec as an exact sympy number (decimals become rationals)."""
-    return sp.nsimplify(mp.nstr(mp.mpf(x), 25), rational=True)
-
-
 def spherical_entropic():
     """Gardner's G_S by doing E1's integrals and eliminating (a, qhat)."""
     A = sp.Symbol("A", positive=True)  # A = a + qhat
@@ -71,9 +68,14 @@ def spherical_entropic():
     # simplify with 1 - q = epsilon > 0, so sympy takes real logarithms
     diff = (val - val.subs(q, 0)).subs(q, 1 - EPS)
     gs = sp.expand(sp.simplify(sp.expand_log(sp.simplify(diff), force=True))).subs(EPS, 1 - q)
+    # the constraint's piece is what derive prints, in powers of 1 - q as the elimination gives it
+    piece = Spherical().sympy_G_S()
+    piece = sp.expand(sp.expand(piece.subs(q, 1 - EPS)).subs(EPS, 1 - q))
+    if sp.simplify(gs - piece) != 0:
+        raise ArithmeticError(f"E1's spherical elimination ({gs}) disagrees with the constraint's G_S ({piece})")
     eqs = [Equation("qhat", qh, sp.factor(sol[qh]), "d/da = d/dqhat = 0 (E1, spherical)"),
            Equation("a", a, sp.simplify(sol[A] - sol[qh]), "norm multiplier at the saddle point")]
-    return sp.expand(gs), eqs, g.subs(A, a + qh)
+    return piece, eqs, g.subs(A, a + qh)
 
 
 def _atoms(p):
@@ -85,29 +87,18 @@ def _atoms(p):
 
 
 def atoms_entropic(p):
-    """E1 with the counting measure on the atoms: f is the entropy of E4."""
+    """E1 with the counting measure on the atoms: f is the entropy of E4.  G_S is the
+    Distribution constraint's piece (solvers.entropic_pieces), its Gaussian integrals split."""
     vals, probs = _atoms(p)
     n = len(vals)
-    mult = [sp.Symbol(f"lambda_{j + 1}", real=True) for j in range(n)]
-    # symmetric prior: atoms +-w share one multiplier (the solution is even)
-    for j in range(n):
-        for k in range(j):
-            if vals[j] == -vals[k] and probs[j] == probs[k]:
-                mult[j] = mult[k]
-    if len(set(mult)) == 1:  # one shared multiplier cancels against -E_P lambda: drop it
-        mult = [sp.Integer(0)] * n
+    mult = atom_multipliers(vals, probs)   # the piece's multipliers: symmetric atoms share one
     expo = [mult[j] - qh * vals[j] ** 2 / 2 + sp.sqrt(qh) * z * vals[j] for j in range(n)]
     zsum = sp.Add(*[sp.exp(e) for e in expo])
     symmetric_pair = n == 2 and mult[0] == mult[1] and vals[0] == -vals[1]
     if symmetric_pair:  # e^{x} + e^{-x} = 2 cosh x (Gardner-Derrida's log 2cosh)
         v = vals[1]
         zsum = sp.exp(-qh * v ** 2 / 2) * 2 * sp.cosh(sp.sqrt(qh) * z * v)
-    if symmetric_pair:
-        log_z = -qh * vals[1] ** 2 / 2 + sp.log(2 * sp.cosh(sp.sqrt(qh) * z * vals[1]))
-    else:
-        log_z = sp.expand_log(sp.log(zsum), force=True)
-    g = -sp.Add(*[pj * mj for pj, mj in zip(probs, mult)]) + qh * q / 2 + gauss_linear(gauss(log_z, z))
-    g = sp.expand(gauss_linear(sp.expand(g)))
+    g = sp.expand(gauss_linear(sp.expand(gauss_linear(Distribution(p).sympy_G_S()))))
     raw_qh = sp.diff(g, qh)  # d f / d qhat before integration by parts (tests compare)
     post = [sp.exp(e) / zsum for e in expo]
     mean = sp.Add(*[vj * pj for vj, pj in zip(vals, post)])
@@ -122,12 +113,6 @@ def atoms_entropic(p):
     free = [m for m in set(mult) if isinstance(m, sp.Symbol) and g.has(m)]
     free.sort(key=lambda s: s.name)
     return g, eqs, {"values": vals, "probs": probs, "multipliers": free, "raw_qh": raw_qh, "mean": mean}
-
-
-def family_density(p, spec):
-    """The prior's density as a sympy expression in w, rescaled to E w^2 = 1: the law's own
-    piece (Prior.sympy_density; None where the law has no closed form)."""
-    return p.sympy_density(w)
 
 
 SYMBOLIC_BUDGET = 8.0   # seconds sympy may spend on one integral of a user's density
@@ -157,19 +142,23 @@ def normalised_density(expr, lo, hi):
 
 
 def density_entropic(p, spec_expr=None):
-    """E1 with dmu = dw and an unknown Lagrange function lambda(w) (distribution constraint)."""
-    lo, hi = p.support
-    lo = -sp.oo if lo == -mp.inf else _exact(lo)
-    hi = sp.oo if hi == mp.inf else _exact(hi)
-    dens = spec_expr if spec_expr is not None else sp.Function("P")(w)
+    """E1 with dmu = dw on the support (plus the counting measure on any atoms: `rectified`
+    keeps its atom at 0) and an unknown Lagrange function lambda(w): the Distribution
+    constraint's piece; `spec_expr` replaces the law's density (a user's formula)."""
+    m = group_measures(p)[0][1]
+    if spec_expr is not None:
+        m = Measure(m.atoms, [(spec_expr, lo, hi) for _, lo, hi in m.parts], w)
+    g = Distribution(p).sympy_G_S(density=spec_expr)
     expo = lam(w) - qh * w ** 2 / 2 + sp.sqrt(qh) * z * w
-    zint = sp.Integral(sp.exp(expo), (w, lo, hi))
-    g = -sp.Integral(dens * lam(w), (w, lo, hi)) + qh * q / 2 + gauss(sp.log(zint), z)
-    mean = sp.Integral(w * sp.exp(expo), (w, lo, hi)) / zint
+    zint = m.base_integral(sp.exp(expo))
+    mean = m.base_integral(w * sp.exp(expo)) / zint
     eqs = [Equation("marginal", dens, gauss(sp.exp(expo) / zint, z),
-                    "functional derivative d f / d lambda(w) = 0 (E2 marginal, entropic transport)"),
-           Equation("q", q, gauss(mean ** 2, z), "d f / d qhat = 0 with E_z[z F] = E_z[F'] (E2)")]
-    return g, eqs, {"density": dens, "support": (lo, hi)}
+                    "functional derivative d f / d lambda(w) = 0 (E2 marginal, entropic transport)")
+           for dens, _, _ in m.parts]
+    eqs += [Equation(f"marginal_w={v}", pv, gauss(sp.exp(expo.subs(w, v)) / zint, z),
+                     "d f / d lambda(w_atom) = 0 (E2 marginal at an atom)") for v, pv in m.atoms]
+    eqs.append(Equation("q", q, gauss(mean ** 2, z), "d f / d qhat = 0 with E_z[z F] = E_z[F'] (E2)"))
+    return g, eqs, {"density": m.parts[0][0], "support": m.parts[0][1:]}
 
 
 def laplace_q_to_1(gs):
@@ -254,7 +243,7 @@ def derive_capacity(spec: str) -> Derivation:
                 gs_leading = lead
                 notes.append("q -> 1 by Laplace's method on E1: log 2cosh(y) ~ |y|, qhat eliminated.")
     else:
-        expr = family_density(p, spec)
+        expr = None                # the law's own density, inside the constraint's piece
         if name == "density":
             from ..priors.formula import parse_formula
             from ..priors.grammar import parse_params

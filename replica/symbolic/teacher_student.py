@@ -9,11 +9,13 @@ from __future__ import annotations
 import sympy as sp
 
 from solvers.channels import Teacher
-from solvers.constraints import Bayes, Sign, Soft, Spherical
+from solvers.constraints import Bayes, Distribution, Sign, Soft, Spherical
+from solvers.entropic_pieces import group_measures, teacher_average, teacher_measure
+from solvers.symbols import Q, Qh
 
 from ..priors import PriorError, prior as parse_prior
-from .capacity import EPS, _atoms
-from .core import Derivation, Equation, R, Rh, alpha, gauss, lam, phi, q, qh, w, w0, z
+from .capacity import EPS
+from .core import Derivation, Equation, R, Rh, a, alpha, gauss, lam, phi, q, qh, w, w0, z
 
 
 def energetic_ts(noise: bool = False):
@@ -37,55 +39,75 @@ def spherical_student():
     val = g.subs(sol)
     diff = (val - val.subs({q: 0, R: 0})).subs(q, 1 - EPS)
     gs = sp.expand(sp.simplify(sp.expand_log(sp.simplify(diff), force=True))).subs(EPS, 1 - q)
+    # the constraint's piece is what derive prints, in powers of 1 - q as the elimination gives it
+    # any teacher: the spherical G_S sees it only through E w0^2 = 1
+    piece = sp.expand(Spherical().sympy_G_S(teacher=True).subs(q, 1 - EPS)).subs(EPS, 1 - q)
+    if sp.simplify(gs - piece) != 0:
+        raise ArithmeticError(f"E5's spherical elimination ({gs}) disagrees with the constraint's G_S ({piece})")
+    gs = piece
     eqs = [Equation("qhat", qh, sp.factor(sol[qh]), "d/dqhat = d/da = d/dRhat = 0 (E5, spherical)"),
            Equation("Rhat", Rh, sp.factor(sol[Rh]), "")]
     return gs, eqs
 
 
 def constrained_student(ps, pt):
-    """E5 for a distribution-constrained student; integrals kept (atoms as sums)."""
+    """E5 for a distribution-constrained student: G_S is the Distribution constraint's piece
+    (atoms as sums, densities over their support); the q and R equations by parts in z."""
+    gs = Distribution(ps).sympy_G_S(pt)
+    m, tm = group_measures(ps, w, "P_S")[0][1], teacher_measure(pt)
     expo = lam(w) - qh * w ** 2 / 2 + (sp.sqrt(qh) * z + Rh * w0) * w
-    if ps.is_discrete:
-        vals, probs = _atoms(ps)
-        zsum = sp.Add(*[sp.exp(expo.subs(w, v)) for v in vals])
-        e_lam = sp.Add(*[p_ * lam(v) for v, p_ in zip(vals, probs)])
-        mean = sp.Add(*[v * sp.exp(expo.subs(w, v)) for v in vals]) / zsum
-    else:
-        zsum = sp.Integral(sp.exp(expo), (w, -sp.oo, sp.oo))
-        e_lam = sp.Integral(sp.Function("P_S")(w) * lam(w), (w, -sp.oo, sp.oo))
-        mean = sp.Integral(w * sp.exp(expo), (w, -sp.oo, sp.oo)) / zsum
-    if pt.is_discrete:
-        tv, tp = _atoms(pt)
-        avg_t = lambda f: sp.Add(*[p_ * f.subs(w0, v) for v, p_ in zip(tv, tp)])  # noqa: E731
-    else:
-        avg_t = lambda f: sp.Integral(sp.Function("P_T")(w0) * f, (w0, -sp.oo, sp.oo))  # noqa: E731
-    g = qh * q / 2 - Rh * R - e_lam + avg_t(gauss(sp.log(zsum), z))
-    eqs = [Equation("q", q, avg_t(gauss(mean ** 2, z)), "d f / d qhat = 0, by parts in z (E5)"),
-           Equation("R", R, avg_t(gauss(w0 * mean, z)), "d f / d Rhat = 0 (E5)")]
-    return g, eqs
+    mean = m.base_integral(w * sp.exp(expo)) / m.base_integral(sp.exp(expo))
+    eqs = [Equation("q", q, teacher_average(gauss(mean ** 2, z), tm), "d f / d qhat = 0, by parts in z (E5)"),
+           Equation("R", R, teacher_average(gauss(w0 * mean, z), tm), "d f / d Rhat = 0 (E5)")]
+    return gs, eqs
+
+
+def stationary_student(con, pt):
+    """G_S of a Sign, Soft or Bayes student (the constraint's piece) and its stationarity in
+    the conjugates and multipliers, 0 = d G_S / d x, as sympy derivatives (E5)."""
+    gs = con.sympy_G_S(pt)
+    names = {Sign: (a, qh, Rh), Soft: (Qh, qh, Rh), Bayes: (qh,)}[type(con)]
+    eqs = [Equation(f"d/d{x.name}", sp.Integer(0), sp.diff(gs, x), "stationarity of G_S (E5)") for x in names]
+    return gs, eqs
 
 
 def derive_teacher_student(teacher: str, student: str, noise: bool = False) -> Derivation:
-    if student in (Sign.name, Bayes.name) or student.startswith(Soft.name + ":"):
-        raise PriorError(f"the symbolic teacher-student derivation covers the {Spherical.name} student and "
-                         f"distribution-constrained students (a prior spec), not '{student}'")
-    spherical = student == Spherical.name
-    pt, ps = parse_prior(teacher), parse_prior("gaussian" if spherical else student)
-    for p_ in (pt, ps):
-        if p_.grouped:
-            raise PriorError("group priors are not supported in the symbolic teacher-student derivation")
+    pt = parse_prior(teacher)
+    if pt.grouped:
+        raise PriorError("group priors are not supported in the symbolic teacher-student derivation")
     terms, notes = {}, []
+    soft = Soft.name + ":"
+    kind = soft if student.startswith(soft) else student
+    if kind in (Sign.name, Bayes.name, soft):   # built here: replica.symbolic stays below replica's registry
+        con = {Sign.name: lambda: Sign(), Bayes.name: lambda: Bayes(pt),
+               soft: lambda: Soft(parse_prior(student[len(soft):]))}[kind]()
+        gs, eqs = stationary_student(con, pt)
+        notes.append(f"{con.label}: G_S is the constraint's piece (solvers.entropic_pieces); "
+                     "extremise over its conjugates." + (" On the Nishimori line qhat = Rhat, q = R."
+                                                          if kind == Bayes.name else ""))
+        eps = {Soft.name + ":": (sp.acos(R / sp.sqrt(Q)) / sp.pi, "a soft prior's norm Q (E7)"),
+               Bayes.name: (sp.acos(sp.sqrt(q)) / sp.pi, "the posterior mean on the Nishimori line")}.get(kind)
+        return _finish(teacher, student, noise, gs, eqs, notes, *(eps or ()))
+    spherical = student == Spherical.name
+    ps = parse_prior("gaussian" if spherical else student)
+    if ps.grouped:
+        raise PriorError("group priors are not supported in the symbolic teacher-student derivation")
     if spherical or (student.split(":")[0] == "gaussian" and ps.parts and ps.parts[0].mean == 0):
         gs, eqs = spherical_student()
         notes.append("Spherical student (norm constraint only); the teacher enters through E w0^2 = 1.")
     else:
         gs, eqs = constrained_student(ps, pt)
         notes.append("Distribution-constrained student: extremise over lambda (marginal E2 as in capacity).")
+    return _finish(teacher, student, noise, gs, eqs, notes)
+
+
+def _finish(teacher, student, noise, gs, eqs, notes, eps_g=sp.acos(R) / sp.pi,
+            eps_note="against the clean teacher, unit norms (E7)"):
+    terms = {}
     terms["G_S"] = gs
     terms["G_E"] = energetic_ts(noise)
     terms["f"] = sp.Symbol("G_S") + alpha * sp.Symbol("G_E")
-    eqs.append(Equation("eps_g", sp.Symbol("epsilon_g"), sp.acos(R) / sp.pi,
-                        "generalisation error against the clean teacher, unit norms (E7)"))
+    eqs.append(Equation("eps_g", sp.Symbol("epsilon_g"), eps_g, "generalisation error " + eps_note))
     return Derivation(f"RS teacher-student (Gibbs), teacher {teacher}, student {student}"
                       + (", Gaussian output noise sigma" if noise else ""), f"{teacher} -> {student}",
                       terms, eqs, notes)
