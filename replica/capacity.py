@@ -12,7 +12,7 @@ import warnings
 import mpmath as mp
 import numpy as np
 
-from solvers import rs_saddle
+from solvers import continuum, rs_saddle
 from solvers.capacity import BoundViolation, capacity_e3, capacity_e3_np, half_ulp
 from solvers.rs_saddle_mp import MAX_ATOMS, entropy_zero_mp
 
@@ -279,7 +279,7 @@ class CurvePoint:
     entropy: float | None        # discrete priors: the entropy of E4 (counting measure)
     at_eigenvalue: float | None  # discrete priors only (node-discretised densities would fake it)
     rs_stable: bool | None
-    q_error: float               # |q(n nodes) - q(2n nodes)| for continuous priors, 0 for atoms
+    q_error: float               # continuous: two rules (continuum engine) or n vs 2n nodes (atoms present); 0 for atoms
     status: str                  # "ok" or "beyond alpha_rs (q = 1)"
     # the Lagrange function per group on its nodes: p(w|z) ~ P(w) e^{lambda(w) - qh w^2/2 + sqrt(qh) z w}
     lagrange: tuple | None = None
@@ -320,14 +320,74 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None)
     kappa = to_float(check_kappa(kappa))     # float64 path: the double nearest the decimal
     p = _as_prior(prior)
     alphas = check_alphas(alphas, float)
-    lv = _Levels(p, kappa)
+    if _continuous(p):
+        lv, point = _Continuum(p, kappa), _continuum_point
+    else:
+        lv, point = _Levels(p, kappa), _curve_point
     a_exact = lv(n_nodes)[1] if lv.discrete else float(capacity_e3_np(p, [kappa])[0])
     out = []
     for k, a in enumerate(alphas):
         if progress is not None:
             progress(k, len(alphas))
-        out.append(_curve_point(lv, a, a_exact, n_nodes))
+        out.append(point(lv, a, a_exact, n_nodes))
     return out
+
+
+def _continuous(p) -> bool:
+    """Every group a law without atoms: the continuous-measure engine applies."""
+    return all(not part.is_discrete and not part.has_atoms for _, part in p.groups)
+
+
+CONTINUUM_QH_MAX = 1e13   # q -> 1 beyond this is left to E3 (the rule would grow past MAX_NODES first)
+
+
+class _Continuum:
+    """The continuous-measure engine (solvers.continuum, E1-E2 with no atom surrogate) for
+    one prior along a curve: two different rules, warm-started from the previous point."""
+
+    discrete, shannon = False, None
+
+    def __init__(self, p, kappa):
+        self.kappa = kappa
+        first = continuum.Groups(p)
+        self.rules = (first, first.with_rule(continuum.SECOND))
+        self.qh = None
+        self.q0 = sum(float(g) * float(part.moment(1)) ** 2 for g, part in p.normalized().groups)
+
+    def solve(self, a):
+        pts, guess = [], self.qh
+        for g in self.rules:
+            pts.append(rs_saddle.point_at_alpha(g, a, self.kappa, qh_guess=guess, qh_max=CONTINUUM_QH_MAX,
+                                                rs_point=continuum.rs_point, alpha_tol=1e-14))
+            guess = pts[-1].qh
+        self.qh = pts[0].qh
+        return pts
+
+    def lagrange(self):
+        out = []
+        for (g, law), st in zip(self.rules[0].parts, self.rules[0].states):
+            w = law.transport(st.s)
+            out.append({"fraction": g, "s": st.s.tolist(), "w": w.tolist(),
+                        "lambda": (st.a + 0.5 * st.qh * w * w).tolist()})
+        return tuple(out)
+
+
+def _continuum_point(lv, a, a_exact, n_nodes=None):
+    """One point of `curve` on the continuous engine: q from the first rule, q_error its
+    difference to the second plus both marginal residuals."""
+    if a == 0:
+        return CurvePoint(0.0, lv.q0, 0.0, 0.0, None, None, None, 0.0, "ok")
+    if a >= a_exact * (1 - 1e-9):
+        return CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0,
+                          f"beyond alpha_rs = {a_exact:.10g} (q = 1)")
+    try:
+        pt, pt2 = lv.solve(a)
+    except ValueError:
+        return _unsolved(a, f"not resolved: {a_exact - a:.2g} below alpha_rs = {a_exact:.10g}, closer than "
+                            f"the continuous engine resolves (qh <= {CONTINUUM_QH_MAX:.0e})")
+    qerr = abs(pt.q - pt2.q) + pt.marginal_residual + pt2.marginal_residual
+    return CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy), None, None, None,
+                      float(qerr), "ok", lv.lagrange())
 
 
 class _Levels:

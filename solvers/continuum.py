@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import mpmath as mp
 import numpy as np
 from scipy import linalg
 
 from .gaussian import panel_nodes, phi
+from .posterior import _kinks, _s_of
 from .rs_saddle import ConvergenceError
 
 WINDOW = 45.0        # nats below a row's envelope maximum that are kept (e^-40 ~ 4e-18, +5 for GL weights)
@@ -32,6 +34,7 @@ TAIL = 1e-19         # the rule covers s where phi(s) (1 + T(s)^2) exceeds this
 STEP_MAX = 30.0     # trust region of a Newton step, nats per node
 STALL = 1e-10       # a residual below this that stops halving is the rounding floor
 S_MAX = 37.0         # Phi(-37) ~ 6e-300: float64 quantiles end here
+MAX_NODES = 40000    # a rule larger than this is refused (q too close to 1 for the law's tails)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,10 +74,21 @@ class ContinuousLaw:
         # T' = phi(s) / p(T(s)) by differences of T itself (no density needed, any law)
         dt = np.gradient(t, s)
         self._s, self._dt = s, np.maximum(dt, 0.0)
-        # T's own variation: |d log T'/ds| caps the panels where T bends (lognormal: sigma)
+        # T's own variation: |d log T'/ds| caps the panels where T bends (lognormal: sigma).
+        # Where T is flat in float64 (a bounded support's end, where Phi(s) rounds to 1)
+        # there is nothing to resolve: log T' would jump to -690 there and fake a bend
+        flat = self._dt <= 1e-14 * max(float(np.max(np.abs(t))), 1.0)
         with np.errstate(all="ignore"):
             bend = np.abs(np.gradient(np.log(np.maximum(self._dt, 1e-300)), s))
-        self._bend = np.where(np.isfinite(bend), np.minimum(bend, 1e6), 0.0)
+        near_flat = flat | np.concatenate([flat[1:], [False]]) | np.concatenate([[False], flat[:-1]])
+        self._bend = np.where(np.isfinite(bend) & ~near_flat, np.minimum(bend, 1e6), 0.0)
+        # the group's exact second moment: 1 - q is E Var(w|z) + (E w^2 - the rule's E w^2)
+        # in long double: near q -> 1 the difference to the rule's second moment is 1e-16 of
+        # 1 - q ~ 1e-5, so float64 rounding of either moment would be the error of 1 - q
+        self.m2 = np.longdouble(mp.nstr(prior.moment(2) / mp.mpf(self.scale) ** 2, 30))
+        # a kink of the density is a kink of T' (Laplace's peak): GL panels must not straddle it
+        kinks = [k for part in getattr(prior, "parts", (prior,)) for k in _kinks(part)]
+        self.kinks = sorted(sk for sk in (float(_s_of(prior, k)) for k in kinks) if self.s_lo < sk < self.s_hi)
 
     def transport(self, s):
         return self.prior.np_transport(np.asarray(s, float)) / self.scale
@@ -91,6 +105,11 @@ class ContinuousLaw:
         n_panels = max(int(np.ceil(cum[-1])), 4)
         edges = np.interp(np.linspace(0.0, cum[-1], n_panels + 1), cum, self._s)
         edges[0], edges[-1] = self.s_lo, self.s_hi
+        for sk in self.kinks:
+            edges[1 + np.argmin(np.abs(edges[1:-1] - sk))] = sk
+        if n_panels * spec.order > MAX_NODES:
+            raise ConvergenceError(f"continuous E2 at qh={qh:.3g} would need {n_panels * spec.order} nodes "
+                                   f"(limit {MAX_NODES}): q is too close to 1 for this law")
         s, wt = panel_nodes(edges, spec.order)
         wt = wt * phi(s)
         return s, self.transport(s), wt / wt.sum()
@@ -100,6 +119,10 @@ def _upper_hull(x, y):
     """Indices of the upper concave envelope of points sorted by x (monotone chain)."""
     hull = []
     for k in range(len(x)):
+        if hull and x[k] == x[hull[-1]]:     # equal abscissae (a flat T): keep the higher
+            if y[k] <= y[hull[-1]]:
+                continue
+            hull.pop()
         while len(hull) >= 2:
             i, j = hull[-2], hull[-1]
             if (y[j] - y[i]) * (x[k] - x[i]) <= (y[k] - y[i]) * (x[j] - x[i]):
@@ -169,10 +192,14 @@ def couple(logw, da, w, t, lo, hi):
     J = np.minimum(J, n - 1)
     if B > 1:
         K = np.minimum(J[:, :-1], n - 2)
-        inc = np.where(mask[:, 1:], da[K] + t[:, None] * (w[K + 1] - w[K]), 0.0)
+        inc = np.where(mask[:, 1:], da[K], 0.0)
         rel = np.concatenate([np.zeros((len(t), 1)), np.cumsum(inc, axis=1)], axis=1)
     else:
         rel = np.zeros((len(t), 1))
+    # t (w_j - w_lo) from one difference, not a sum of t dw: t ~ sqrt(qh) multiplies the
+    # rounding of each dw, and a sum of B of them would shift node j by a z-dependent
+    # 1e-16 sqrt(B qh) nats (4e-12 relative in 1 - q at qh ~ 1e9)
+    rel = rel + t[:, None] * (np.where(mask, w[J], w[lo][:, None]) - w[lo][:, None])
     e = np.where(mask, logw[J] + rel, -np.inf)
     top = e.max(axis=1)
     ex = np.exp(e - top[:, None])
@@ -230,6 +257,13 @@ def _newton_step(cp, zeta, marg, grad, weight):
     # per node: the linearised step of a node with marginal << weight is ~ weight/marginal,
     # far beyond where the exponential is linear; clipping it leaves the bulk's Newton step
     step = np.clip(-inv * y, -STEP_MAX, STEP_MAX)
+    # a node whose marginal is off by more than a factor 2 (a tail node of weight 1e-16 that
+    # bulk rows over-feed) gets the scaling step log(weight/marginal): the linearised step is
+    # at most ~1 nat there (it stalled at 2e4 x the weight), the scaling step is exact for
+    # a node that carries a small share of its rows
+    off = (marg > 2.0 * weight) | (marg < 0.5 * weight)
+    with np.errstate(divide="ignore"):
+        step[off] = np.clip(np.log(weight[off] / marg[off]), -STEP_MAX, STEP_MAX)
     return step if grad @ step < 0 else -np.clip(grad / d, -STEP_MAX, STEP_MAX)
 
 
@@ -238,6 +272,24 @@ def dual(logw, weight, da, w, t, zeta, lo, hi):
     constant qh E w^2/2 is left out)."""
     cp = couple(logw, da, w, t, lo, hi)
     return -(weight @ absolute(da)) + zeta @ cp.logz, cp
+
+
+def _lift_starved(logw, da, w, t, cp, marg, weight):
+    """Increments with every node of zero marginal (outside every row's window, often by
+    hundreds of nats: a far tail at small qh, where qh w^2/2 ~ 400) lifted to 20 nats below
+    its best row's log Z, where the scaling step of `_newton_step` takes over (30 nats per
+    step would need dozens of steps, each one line-searched on a dual that cannot see them);
+    None if there is none."""
+    starved = np.flatnonzero((marg <= 0.0) & (weight > 0.0))
+    if not len(starved):
+        return None
+    A = logw[starved] + absolute(da)[starved]
+    deficit = np.min(cp.logz[:, None] - A[None, :] - t[:, None] * w[None, starved], axis=0)
+    if not np.any(deficit > 20.0):
+        return None
+    delta = np.zeros(len(w))
+    delta[starved] = np.maximum(deficit - 20.0, 0.0)
+    return da + np.diff(delta)
 
 
 def solve(weight, w, qh, z, zeta, da0, tol=1e-13, maxiter=60):
@@ -250,15 +302,37 @@ def solve(weight, w, qh, z, zeta, da0, tol=1e-13, maxiter=60):
     lo, hi = windows(logw + absolute(da), w, t)
     val, cp = dual(logw, weight, da, w, t, zeta, lo, hi)
     n = len(w)
-    prev = np.inf
+    hist = []
+    # the residual is weighted by 1 + w^2: q and 1 - q are second moments, and a heavy tail
+    # (lognormal: w ~ 1e3 at weight 1e-13) moves them by w^2 times its marginal's error
+    w2 = 1.0 + w * w
     for it in range(maxiter):
         marg = _marginal(cp, zeta, n)
         grad = marg - weight
-        res = float(np.sum(np.abs(grad)))
-        # converged, or stalled at the rounding floor (~1e-13 with thousands of nodes)
-        if res < tol or (res < STALL and res > 0.5 * prev):
-            break
-        prev = res
+        res = float(np.abs(grad) @ w2)
+        # converged, or stalled at the rounding floor (~1e-13 with thousands of nodes; the
+        # weight 1 + w^2 lifts it to ~1e-10 for a lognormal tail): the residual stopped
+        # halving over the last three steps
+        stalled = res < STALL and len(hist) >= 3 and res > 0.5 * min(hist[-3:])
+        if res < tol or stalled:
+            # ... on windows that still hold every node within WINDOW nats: a start far
+            # from the solution (a warm start from another qh) may have left nodes outside
+            # every window, their marginal 0 and their weight below the tolerance
+            lo2, hi2 = windows(logw + absolute(da), w, t)
+            if not (np.any(lo2 < lo) or np.any(hi2 > hi)):
+                break
+            lo, hi = np.minimum(lo, lo2), np.maximum(hi, hi2)
+            val, cp = dual(logw, weight, da, w, t, zeta, lo, hi)
+            hist = []
+            continue
+        hist.append(res)
+        lifted = _lift_starved(logw, da, w, t, cp, marg, weight)
+        if lifted is not None:
+            da = lifted
+            lo, hi = windows(logw + absolute(da), w, t)
+            val, cp = dual(logw, weight, da, w, t, zeta, lo, hi)
+            marg = _marginal(cp, zeta, n)
+            grad = marg - weight
         step = _newton_step(cp, zeta, marg, grad, weight)
         slope = grad @ step
         dstep = np.diff(step)
@@ -267,21 +341,25 @@ def solve(weight, w, qh, z, zeta, da0, tol=1e-13, maxiter=60):
             new_val, new_cp = dual(logw, weight, da + tt * dstep, w, t, zeta, lo, hi)
             if new_val <= val + 1e-4 * tt * slope or abs(slope) < 1e-15 * (1 + abs(val)) or tt < 1e-10:
                 break
+            # near the optimum the dual's decrease is below its rounding (a tail node of
+            # weight 1e-17 moves it by 1e-17; or the predicted decrease, slope, is below 1e-10
+            # of the dual): a step that lowers the weighted residual is taken
+            if (res < 1e-6 or abs(slope) < 1e-10 * (1 + abs(val))) and np.abs(_marginal(new_cp, zeta, n) - weight) @ w2 <= (1 - 0.25 * tt) * res:
+                break
             tt *= 0.5
         da, val, cp = da + tt * dstep, new_val, new_cp
-        # the windows follow lambda: widen them when an interior edge carries visible mass
-        last = cp.pi[np.arange(len(z)), hi - lo]
-        if it % 4 == 3 or np.any((cp.pi[:, 0] > 1e-17) & (lo > 0)) or np.any((last > 1e-17) & (hi < n - 1)):
-            lo2, hi2 = windows(logw + absolute(da), w, t)
-            if np.any(lo2 < lo) or np.any(hi2 > hi):
-                lo, hi = np.minimum(lo, lo2), np.maximum(hi, hi2)
-                val, cp = dual(logw, weight, da, w, t, zeta, lo, hi)
+        # the windows follow lambda, every step: a starved tail node the scaling step lifts
+        # must re-enter them at once
+        lo2, hi2 = windows(logw + absolute(da), w, t)
+        if np.any(lo2 < lo) or np.any(hi2 > hi):
+            lo, hi = np.minimum(lo, lo2), np.maximum(hi, hi2)
+            val, cp = dual(logw, weight, da, w, t, zeta, lo, hi)
     else:
         marg = _marginal(cp, zeta, n)
-        res = float(np.sum(np.abs(marg - weight)))
+        res = float(np.abs(marg - weight) @ w2)
         if res > 1e-9:
             raise ConvergenceError(f"continuous E2: Lagrange function did not converge at qh={qh:.4g} "
-                                   f"(marginal off by {res:.1e} in total variation)")
+                                   f"(marginal off by {res:.1e} in total variation, weighted by 1 + w^2)")
     return da, cp, res
 
 
@@ -306,7 +384,7 @@ def prior_start(w, qh):
 
 @dataclasses.dataclass
 class GroupState:
-    """One group's solution at one qh, kept to warm-start the next."""
+    """One group's solution at one qh."""
 
     qh: float
     s: np.ndarray
@@ -324,17 +402,18 @@ class ContinuumPoint:
     nodes: int
 
 
-def _start(s, w, weight, qh, z, zeta, state):
+def _start(s, w, weight, qh, z, zeta):
+    """The candidate start with the lowest dual.  No warm start from a neighbouring qh: its
+    potential, interpolated and rescaled, is right in the bulk but tens of nats off in tails
+    of weight 1e-17 that the dual cannot see, and Newton then stalls at a weighted residual
+    ~1e-9 (measured for lognormal(1): warm 26 s per curve point at 1e-10 in q, cold 7-13 s
+    at 1e-14)."""
     logw = np.log(weight)
     g, asy = absolute(gaussian_start(w, qh)), absolute(asymptotic_start(s, w, qh))
     mid = int(np.argmin(np.abs(s)))
     # the bulk from the Gaussian form, the tails (always monotone transport) from the asymptote
     mixed = np.diff(np.maximum(g, asy - asy[mid] + g[mid]))
     cands = [mixed, gaussian_start(w, qh), asymptotic_start(s, w, qh), prior_start(w, qh)]
-    if state is not None:
-        # carry the previous potential along the q -> 1 scaling a ~ sqrt(qh)
-        a = np.interp(s, state.s, state.a) * np.sqrt(qh / state.qh)
-        cands.insert(0, np.diff(a))
     t = np.sqrt(qh) * z
     best = None
     for da in cands:
@@ -347,18 +426,70 @@ def _start(s, w, weight, qh, z, zeta, state):
     return cands[0] if best is None else best[1]
 
 
-def group_point(law: ContinuousLaw, qh: float, spec: RuleSpec = PRIMARY, state: GroupState | None = None):
-    """One group's E2 at conjugate qh on the rule `spec`: (ContinuumPoint, GroupState)."""
+def group_point(law: ContinuousLaw, qh: float, spec: RuleSpec = PRIMARY):
+    """One group's E2 at conjugate qh on the rule `spec`: (ContinuumPoint, GroupState), the
+    state being the solved Lagrange function (for `lagrange()` output)."""
     s, w, weight = law.rule(qh, spec)
     z, zeta = s, weight      # both sides are N(0,1) in these variables: the same rule
-    da0 = _start(s, w, weight, qh, z, zeta, state)
+    da0 = _start(s, w, weight, qh, z, zeta)
     da, cp, res = solve(weight, w, qh, z, zeta, da0)
     wj = np.where(cp.mask, w[cp.J], 0.0)
     mean = (cp.pi * wj).sum(axis=1)
     var = (cp.pi * (wj - mean[:, None]) ** 2).sum(axis=1)
     q = float(zeta @ mean ** 2)
-    # 1 - q = E Var(w|z) + (1 - E_P w^2), the second from the rule itself (its normalisation)
-    omq = float(zeta @ var + (1.0 - weight @ (w * w)))
+    # E w^2 - q = E_z Var(w|z) + (E_P w^2 - the rule's E w^2), so 1 - q keeps its relative
+    # digits as q -> 1 (E Var converges to 1e-14 relative).  The moment difference is ~1e-17:
+    # in long double, and relative to the rule's total mass S (1 + 1e-16 in float64; the
+    # marginal is matched to it), else 1e-16 of 1 - q ~ 1e-5 is the error near capacity
+    ld = np.longdouble
+    mass = np.sum(weight.astype(ld))
+    omq = float((zeta @ var + (law.m2 * mass - np.sum(weight.astype(ld) * w.astype(ld) ** 2))) / mass)
     a = absolute(da)
     f_ent = float(-(weight @ a) + zeta @ cp.logz - 0.5 * qh * (weight @ (w * w)) + 0.5 * qh * q)
     return ContinuumPoint(qh, q, omq, f_ent, float(zeta @ var ** 2), res, len(w)), GroupState(qh, s, a)
+
+
+class Groups:
+    """A prior's synapse groups for the engine (E1-E3: the groups share q and qh and add
+    their entropic terms with their fractions); the last solved state of each group is kept
+    for the Lagrange-function output."""
+
+    def __init__(self, prior, spec: RuleSpec = PRIMARY, laws=None):
+        self.spec = spec
+        self.parts = laws if laws is not None else [(float(g), ContinuousLaw(part))
+                                                    for g, part in prior.normalized().groups]
+        self.states = [None] * len(self.parts)
+
+    def with_rule(self, spec: RuleSpec) -> "Groups":
+        """The same laws on another rule (the error estimate's second discretisation)."""
+        return Groups(None, spec, self.parts) if spec != self.spec else self
+
+    def entropic(self, qh: float):
+        """Sum over groups of (fraction x) q, 1 - q, f_ent, Var^2 and the worst residual."""
+        q = omq = f_ent = var2 = res = 0.0
+        nodes = 0
+        for k, (g, law) in enumerate(self.parts):
+            pt, self.states[k] = group_point(law, qh, self.spec)
+            q += g * pt.q
+            omq += g * pt.one_minus_q
+            f_ent += g * pt.f_ent
+            var2 += g * pt.var2
+            res, nodes = max(res, pt.residual), nodes + pt.nodes
+        return ContinuumPoint(qh, q, omq, f_ent, var2, res, nodes)
+
+
+def rs_point(groups: Groups, qh: float, kappa: float, shannon=None):
+    """The RS saddle point at conjugate qh (E1-E2) on the continuous engine, as
+    `rs_saddle.RSPoint`: alpha = qh (1 - q) / J(q) with 1 - q from the posterior variance.
+    `shannon` is accepted for the signature of `rs_saddle.point_at_alpha` (continuous laws
+    have no Shannon entropy)."""
+    from .energetic import energetic_terms
+    from .rs_saddle import RSPoint
+
+    if qh <= 0:
+        raise ValueError("qh must be > 0")
+    e = groups.entropic(qh)
+    ge, jj, kk = energetic_terms(e.q, kappa, one_minus_q=e.one_minus_q)
+    alpha = qh * e.one_minus_q / jj
+    return RSPoint(alpha, e.q, qh, e.f_ent + alpha * ge, None, alpha * kk * e.var2 / e.one_minus_q ** 2,
+                   e.residual, kappa, e.one_minus_q, e.nodes)

@@ -16,17 +16,15 @@ import numpy as np
 from .gaussian import g_ratio, graded_panels, log_H, mp_g_ratio, mp_H, mp_phi
 
 
-def _u(q, kappa, t):
-    return (kappa - np.sqrt(q) * t) / np.sqrt(1.0 - q)
-
-
-def energetic_terms(q: float, kappa: float):
-    """(G_E, J, K) at overlap q in float64."""
-    if not 0.0 <= q < 1.0:
+def energetic_terms(q: float, kappa: float, one_minus_q: float | None = None):
+    """(G_E, J, K) at overlap q in float64.  `one_minus_q`, when the caller has it to more
+    relative digits than 1 - q (q -> 1), is used for sqrt(1 - q)."""
+    omq = 1.0 - q if one_minus_q is None else float(one_minus_q)
+    if not (0.0 <= q <= 1.0 and omq > 0.0):
         raise ValueError(f"q must be in [0, 1), got {q}")
     sq = np.sqrt(max(q, 1e-300))
-    t, w = graded_panels(kappa / sq if q > 0 else 0.0, np.sqrt(1.0 - q) / sq if q > 0 else 1.0)
-    u = _u(q, kappa, t)
+    t, w = graded_panels(kappa / sq if q > 0 else 0.0, np.sqrt(omq) / sq if q > 0 else 1.0)
+    u = (kappa - sq * t) / np.sqrt(omq)
     g = g_ratio(u)
     return float(w @ log_H(u)), float(w @ (g * g)), float(w @ (g * (g - u)) ** 2)
 

@@ -58,6 +58,8 @@ def _kinks(part):
     """Interior points where a part's density is not smooth (Laplace's peak)."""
     if type(part).__name__ == "Laplace":
         return (float(part.m),)
+    if type(part).__name__ == "NegatedContinuous":
+        return tuple(-k for k in _kinks(part.base))
     return ()
 
 

@@ -175,6 +175,8 @@ class RSPoint:
     at_eigenvalue: float         # alpha K(q) E_z[Var(w|z)^2] / (1 - q)^2; RS stable while < 1
     marginal_residual: float
     kappa: float
+    one_minus_q: float | None = None   # to full relative precision as q -> 1 (continuous engine)
+    nodes: int = 0                     # discretisation size (continuous engine)
 
 
 def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) -> RSPoint:
@@ -225,11 +227,13 @@ def measures_of(prior, n_nodes: int = 64):
 
 
 def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=None,
-                   qh_min=1e-9, qh_max=1e8) -> RSPoint:
+                   qh_min=1e-9, qh_max=1e8, rs_point=rs_point, alpha_tol=1e-9) -> RSPoint:
     """The RS saddle point at given alpha, solving alpha(qh) = alpha (alpha(qh) increases).
     With `qh_guess` (continuation along a curve) a secant iteration on log qh is tried first;
     otherwise, or if it fails, qh is bracketed by x4 steps and brentq finishes.  ValueError if
-    alpha lies beyond what qh <= qh_max resolves (alpha too close to alpha_rs, q -> 1)."""
+    alpha lies beyond what qh <= qh_max resolves (alpha too close to alpha_rs, q -> 1).
+    `rs_point`: the engine (this module's node engine, or `continuum.rs_point`); `alpha_tol`:
+    the relative mismatch in alpha a secant result may keep (else brentq polishes)."""
 
     def gap(lq):
         return rs_point(measures, float(np.exp(lq)), kappa, shannon).alpha - alpha
@@ -245,7 +249,7 @@ def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=
                                        method="secant", xtol=1e-11, rtol=1e-12, maxiter=30)
             if sol.converged and np.log(qh_min) < sol.root < np.log(qh_max):
                 pt = rs_point(measures, float(np.exp(sol.root)), kappa, shannon)
-                if abs(pt.alpha - alpha) <= 1e-9 * max(1.0, alpha):
+                if abs(pt.alpha - alpha) <= alpha_tol * max(1.0, alpha):
                     return pt
         except (ConvergenceError, FloatingPointError, OverflowError):
             pass

@@ -27,3 +27,24 @@ def test_lognormal_two_rules_agree():
     b, _ = C.group_point(law, 1.0, C.SECOND)
     assert abs(a.q - b.q) < 1e-12
     assert 0.64 < a.q < 0.66       # 0.648941826684708 (both rules); the node engine: -8e-9, -2.1e-7, -2.7e-7 at 64, 128, 256 nodes
+
+
+@pytest.mark.parametrize("qh", [1.6037e-4, 2.5719e-4, 2.1544e-3, 5.541e-3, 9.4267e-2])
+def test_inhibitory_group_converges_at_small_qh(qh):
+    # the I group of the paper's E/I prior failed here (marginal off by 1e-6 in the 1 + w^2
+    # weighted residual): far-tail nodes of weight 1e-15 were starved by ~qh w^2/2 ~ 400 nats
+    # or over-fed 2e4-fold, and a dual-only line search could not see them
+    g, part = prior("ei:fE=0.8,sigmaE=1.25,sigmaI=0.8").normalized().groups[1]
+    law = C.ContinuousLaw(part)
+    a, _ = C.group_point(law, qh)
+    b, _ = C.group_point(law, qh, C.SECOND)
+    assert a.residual < 1e-9 and b.residual < 1e-9
+    assert abs(a.q - b.q) < 1e-10
+
+
+def test_laplace_kink_sits_on_a_panel_edge():
+    law = C.ContinuousLaw(prior("laplace").normalized())
+    assert law.kinks == [0.0]
+    s, _, _ = law.rule(10.0)
+    # 0 is a panel edge iff the nodes below it fill whole panels of PRIMARY.order nodes
+    assert np.sum(s < 0) % C.PRIMARY.order == 0 and not np.any(s == 0.0)

@@ -1,33 +1,68 @@
-"""curve() near alpha_rs of a continuous prior: the discretised prior has its own alpha_rs,
-below E3's, so q is solved with enough nodes or reported as not resolved; 'beyond alpha_rs'
-is said only past the exact E3 value.  Reference q(alpha) for the Gaussian prior from the
-spherical closed form alpha(q) = q / (2 (1 - q)^2) / (-G_E'(q)), kappa = 0, solved
-independently by bisection in mpmath (Gardner 1988; THEORY.md E1-E2)."""
+"""curve() for continuous priors runs on the continuous-measure engine (solvers/continuum.py,
+no atom surrogate): the Gaussian prior must equal Gardner's q(alpha) to 1e-12 up to
+alpha = 1.9999, with a q_error (two different rules plus both marginal residuals) that is
+not smaller than the actual error.  Reference q from the spherical closed form
+alpha(q) = q s / (-int Dt t phi(s t) / H(-s t)), s = sqrt(q / (1 - q)), kappa = 0 (THEORY.md
+E1-E2 with lambda quadratic; Gardner 1988), solved in mpmath at dps 30 by
+`_gardner_q_mp` below (the literals are its output)."""
 import math
 
+import mpmath as mp
 import pytest
 
 import replica
 from replica.capacity import curve
 
-REFERENCE_Q = {1.9: 0.9708749175, 1.95: 0.9860941476, 1.98: 0.9946559434}
+REFERENCE_Q = {0.5: "0.30739317537974906337", 1.9: "0.97087491745562718427", 1.99: "0.99738039589110937408",
+               1.995: "0.99870821886536960686", 1.9999: "0.99997488475510446581"}
 
 
-@pytest.mark.parametrize("alphas", [[1.9, 1.95], pytest.param([1.98], marks=pytest.mark.slow)])
-def test_q_near_alpha_rs_is_within_its_error(alphas):
-    """1.95 needs 128-256 nodes, 1.98 256-512 (about 20 s: slow)."""
-    pts = curve(replica.prior("gaussian"), 0.0, alphas)
-    for pt in pts:
+def _gardner_alpha_mp(q):
+    s = mp.sqrt(q / (1 - q))
+    H = lambda x: mp.erfc(x / mp.sqrt(2)) / 2
+    integral = mp.quad(lambda t: mp.npdf(t) * t * mp.npdf(s * t) / H(-s * t), [-mp.inf, -10, -1, 0, 1 / s, mp.inf])
+    return q * s / (-integral)
+
+
+def _gardner_q_mp(alpha, q0):
+    with mp.workdps(30):
+        x = mp.findroot(lambda x: _gardner_alpha_mp(1 - mp.exp(x)) - alpha, mp.log(1 - mp.mpf(q0)),
+                        tol=mp.mpf(10) ** -26)
+        return 1 - mp.exp(x)
+
+
+def test_reference_is_gardner():
+    # the stored reference is what the mp closed form gives (started 1e-6 away) at the binary
+    # float alpha that curve() receives (1.99 in decimal moves q by 2.4e-18)
+    with mp.workdps(30):
+        q = _gardner_q_mp(mp.mpf(1.99), float(REFERENCE_Q[1.99]) - 1e-6)
+        assert abs(q - mp.mpf(REFERENCE_Q[1.99])) < mp.mpf(10) ** -20
+
+
+@pytest.mark.parametrize("alphas", [[0.5, 1.9], [1.99, 1.995], pytest.param([1.9999], marks=pytest.mark.slow)])
+def test_gaussian_curve_is_gardner_to_1e12(alphas):
+    """1.99 and 1.995 were 'beyond alpha_rs' on the node engine; 1.9999 (qh ~ 1.6e9) about 2 min: slow."""
+    for pt in curve(replica.prior("gaussian"), 0.0, alphas):
         assert pt.status == "ok", pt.status
-        assert pt.q_error < 1e-3
-        # q_error (n vs 2n nodes) bounds the error of the 2n value reported
-        assert abs(pt.q - REFERENCE_Q[pt.alpha]) <= pt.q_error, (pt.alpha, pt.q, pt.q_error)
+        err = abs(pt.q - float(REFERENCE_Q[pt.alpha]))
+        assert err < 1e-12, (pt.alpha, err)
+        assert err <= pt.q_error < 1e-12, (pt.alpha, err, pt.q_error)
+
+
+def test_laplace_kink_is_a_panel_edge():
+    # Laplace's density has a kink at 0: GL panels straddling it left q off by 6.4e-7 at
+    # 0.9 alpha_c (the q_error said so); with an edge on it the two rules agree to 1e-13
+    pt, = curve(replica.prior("laplace"), 0.0, [0.9 * 1.9260724131181224])
+    assert pt.status == "ok"
+    assert abs(pt.q - 0.9391266755740922) < 1e-11 and pt.q_error < 1e-11
 
 
 def test_unresolved_and_beyond_are_said_not_guessed():
-    near, beyond = curve(replica.prior("gaussian"), 0.0, [1.995, 2.5])
-    assert near.status.startswith("not resolved") and math.isnan(near.q)
+    beyond, = curve(replica.prior("gaussian"), 0.0, [2.5])
     assert beyond.status.startswith("beyond alpha_rs = 2 ") and beyond.q == 1.0
+    # a prior with an atom stays on the node engine, whose discretised alpha_rs lies below E3's
+    near, = curve(replica.prior("rectified"), 0.0, [float(replica.capacity("rectified").alpha_c) * (1 - 1e-7)])
+    assert near.status.startswith("not resolved") and math.isnan(near.q)
 
 
 def test_long_curves_report_progress_and_huge_ones_are_refused(capsys):
