@@ -385,6 +385,8 @@ def _continuum_point(lv, a, a_exact, n_nodes=None):
     except ValueError:
         return _unsolved(a, f"not resolved: {a_exact - a:.2g} below alpha_rs = {a_exact:.10g}, closer than "
                             f"the continuous engine resolves (qh <= {CONTINUUM_QH_MAX:.0e})")
+    except rs_saddle.ConvergenceError as exc:   # one point's failure is its status, not the curve's
+        return _unsolved(a, f"not converged: {exc}")
     qerr = abs(pt.q - pt2.q) + pt.marginal_residual + pt2.marginal_residual
     return CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy), None, None, None,
                       float(qerr), "ok", lv.lagrange())

@@ -73,3 +73,14 @@ def test_long_curves_report_progress_and_huge_ones_are_refused(capsys):
     with pytest.raises(SystemExit) as ex:
         main(["curve", "--prior", "gaussian", "--alpha", "0:1.5:3000"])
     assert ex.value.code == 2 and "at most 2000 values" in capsys.readouterr().err
+
+
+def test_a_point_that_does_not_converge_says_so(monkeypatch):
+    from solvers import continuum
+    from solvers.rs_saddle import ConvergenceError
+
+    def fail(*args, **kw):
+        raise ConvergenceError("continuous E2: Lagrange function did not converge at qh=1 (test)")
+    monkeypatch.setattr(continuum, "rs_point", fail)
+    pt, = curve(replica.prior("uniform"), 0.0, [0.5])
+    assert pt.status.startswith("not converged: continuous E2") and math.isnan(pt.q)
