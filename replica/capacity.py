@@ -329,7 +329,11 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None)
     for k, a in enumerate(alphas):
         if progress is not None:
             progress(k, len(alphas))
-        out.append(point(lv, a, a_exact, n_nodes))
+        if a >= a_exact * (1 - 1e-9):     # either engine: q = 1 from E3's alpha_rs on
+            out.append(CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0,
+                                  f"beyond alpha_rs = {a_exact:.10g} (q = 1)"))
+        else:
+            out.append(point(lv, a, a_exact, n_nodes))
     return out
 
 
@@ -343,7 +347,8 @@ CONTINUUM_QH_MAX = 1e13   # q -> 1 beyond this is left to E3 (the rule would gro
 
 class _Continuum:
     """The continuous-measure engine (solvers.continuum, E1-E2 with no atom surrogate) for
-    one prior along a curve: two different rules, warm-started from the previous point."""
+    one prior along a curve: two different rules, each point's qh search started from the
+    previous point's qh."""
 
     discrete, shannon = False, None
 
@@ -377,9 +382,6 @@ def _continuum_point(lv, a, a_exact, n_nodes=None):
     difference to the second plus both marginal residuals."""
     if a == 0:
         return CurvePoint(0.0, lv.q0, 0.0, 0.0, None, None, None, 0.0, "ok")
-    if a >= a_exact * (1 - 1e-9):
-        return CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0,
-                          f"beyond alpha_rs = {a_exact:.10g} (q = 1)")
     try:
         pt, pt2 = lv.solve(a)
     except ValueError:
@@ -425,9 +427,6 @@ def _curve_point(lv, a, a_exact, n_nodes):
         q0 = sum(m.frac * float(m.p @ m.w) ** 2 for m in lv(n_nodes)[0])
         return CurvePoint(0.0, q0, 0.0, 0.0, lv.shannon, 0.0 if discrete else None, True if discrete else None,
                           0.0, "ok")
-    if a >= a_exact * (1 - 1e-9):
-        return CurvePoint(a, 1.0, math.inf, -math.inf, None, None, None, 0.0,
-                          f"beyond alpha_rs = {a_exact:.10g} (q = 1)")
     n = n_nodes
     while not discrete and a_exact - lv(n)[1] > (a_exact - a) / RESOLVE and n < MAX_CURVE_NODES:
         n *= 2

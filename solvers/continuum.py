@@ -306,25 +306,16 @@ def solve(weight, w, qh, z, zeta, da0, tol=1e-13, maxiter=60):
     # the residual is weighted by 1 + w^2: q and 1 - q are second moments, and a heavy tail
     # (lognormal: w ~ 1e3 at weight 1e-13) moves them by w^2 times its marginal's error
     w2 = 1.0 + w * w
-    for it in range(maxiter):
+    for _ in range(maxiter):
         marg = _marginal(cp, zeta, n)
         grad = marg - weight
         res = float(np.abs(grad) @ w2)
         # converged, or stalled at the rounding floor (~1e-13 with thousands of nodes; the
         # weight 1 + w^2 lifts it to ~1e-10 for a lognormal tail): the residual stopped
-        # halving over the last three steps
-        stalled = res < STALL and len(hist) >= 3 and res > 0.5 * min(hist[-3:])
-        if res < tol or stalled:
-            # ... on windows that still hold every node within WINDOW nats: a start far
-            # from the solution (a warm start from another qh) may have left nodes outside
-            # every window, their marginal 0 and their weight below the tolerance
-            lo2, hi2 = windows(logw + absolute(da), w, t)
-            if not (np.any(lo2 < lo) or np.any(hi2 > hi)):
-                break
-            lo, hi = np.minimum(lo, lo2), np.maximum(hi, hi2)
-            val, cp = dual(logw, weight, da, w, t, zeta, lo, hi)
-            hist = []
-            continue
+        # halving over the last three steps.  The windows already hold every node within
+        # WINDOW nats of the current potential (they are widened after every step)
+        if res < tol or (res < STALL and len(hist) >= 3 and res > 0.5 * min(hist[-3:])):
+            break
         hist.append(res)
         lifted = _lift_starved(logw, da, w, t, cp, marg, weight)
         if lifted is not None:
