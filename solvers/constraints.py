@@ -130,6 +130,11 @@ class Constraint:
         evaluates (E5; teacher None: E1, capacity); bodies in solvers.entropic_pieces."""
         raise NotImplementedError
 
+    def sympy_nishimori_G_S(self):
+        """G_S on the Nishimori line (qhat = Rhat, q = R), the form `nishimori_entropic`
+        evaluates, in the symbols q, qh of solvers.symbols."""
+        raise ValueError(f"{self.name}: no Nishimori line")
+
 
 class Spherical(Constraint):
     """Norm only (E5): G_S = log(1-q)/2 + (q - R^2)/(2(1-q)), eliminated as
@@ -175,6 +180,13 @@ class Spherical(Constraint):
 
     def nishimori_entropic(self, q, qh):
         return 0.5 * np.log(1 - q) + q / 2
+
+    def sympy_nishimori_G_S(self):
+        import sympy as sp
+
+        from .symbols import q
+
+        return sp.log(1 - q) / 2 + q / 2
 
     def sympy_G_S(self, teacher=None):
         """E5 for the norm constraint with the conjugates eliminated (the form `entropic`
@@ -350,6 +362,13 @@ class Distribution(_OnNodes):
 
         return distribution_piece(self.prior, teacher, density)
 
+    def sympy_nishimori_G_S(self):
+        """The Bayes piece of the constraint's law plus, for a discrete law, its Shannon
+        entropy (the counting measure, as `nishimori_entropic` adds `_counting`)."""
+        from .entropic_pieces import bayes_piece, shannon_entropy
+
+        return bayes_piece(self.prior) + (shannon_entropy(self.prior) if self.prior.is_discrete else 0)
+
 
 class Soft(_OnNodes):
     """A soft prior P_S on the student's weights (THEORY.md E1, soft form): the norm Q is an
@@ -483,6 +502,9 @@ class Bayes(_OnNodes):
 
     def sympy_G_S(self, teacher=None):
         """On the Nishimori line (`nishimori_entropic`): the teacher is the prior itself."""
+        return self.sympy_nishimori_G_S()
+
+    def sympy_nishimori_G_S(self):
         from .entropic_pieces import bayes_piece
 
         return bayes_piece(self.prior)

@@ -29,8 +29,13 @@ from .symbols import H, Q, Qh, R, Rh, a, gauss, lam, phi, q, qh, w, w0, z
 
 
 def exact(x):
-    """An mp number as an exact sympy number (decimals become rationals; 25 digits)."""
-    return sp.nsimplify(mp.nstr(mp.mpf(x), 25), rational=True)
+    """An mp number as an exact sympy number: a user's decimal becomes its rational (0.3 ->
+    3/10); a number with no short rational (a derived scale such as E/I balance's
+    mu = -1 - log 2) a Float to the working precision's digits (at most 25), not a rational
+    of 25-digit integers whose last digits are the binary rounding of a double."""
+    r = sp.nsimplify(mp.nstr(mp.mpf(x), 25), rational=True)
+    digits = min(25, mp.mp.dps)
+    return r if r.q <= 10 ** 12 else sp.Float(mp.nstr(mp.mpf(x), digits), digits)
 
 
 def _end(x):
@@ -223,6 +228,11 @@ def sign_piece(teacher_law=None):
 
 def soft_piece(law, teacher_law=None):
     return soft_G_S(law_measure(law, w, "P_S"), teacher_measure(teacher_law))
+
+
+def shannon_entropy(law):
+    """-sum_j p_j log p_j of a discrete law's atoms, exact."""
+    return -sp.Add(*[p * sp.log(p) for p in (exact(x) for x in law.probs)])
 
 
 def bayes_piece(law):

@@ -143,6 +143,21 @@ def test_bayes_piece_is_nishimori_entropic(spec):
         stationary(gs, subs, [S.qh])
 
 
+@pytest.mark.parametrize("make", [lambda: C.Distribution(prior("binary")), lambda: C.Distribution(prior("ternary")),
+                                  lambda: C.Distribution(prior("binary:p=0.7")), lambda: C.Spherical()])
+def test_nishimori_piece_is_nishimori_entropic(make):
+    """Each constraint with a Nishimori line has its piece there: a discrete Distribution
+    student learning its own teacher (the Bayes piece plus the counting entropy), spherical
+    (its E5 piece at R = q)."""
+    con = make()
+    gs = con.sympy_nishimori_G_S()
+    if isinstance(con, C.Spherical):
+        assert sp.simplify(con.sympy_G_S(prior("gaussian")).subs(S.R, S.q) - gs) == 0
+    for qh in (0.5, 2.0):
+        q = con.nishimori_map(qh)
+        assert value(gs, {S.q: q, S.qh: qh}) == pytest.approx(con.nishimori_entropic(q, qh), abs=TOL)
+
+
 def test_spherical_piece_without_a_teacher_is_gardner():
     """teacher None is E1: R = 0 in Spherical's piece, Gardner's G_S."""
     gs = C.Spherical().sympy_G_S()

@@ -217,3 +217,38 @@ def test_check_bounds_the_symbolic_and_numeric_work(gaussian):
             check_text(line, gaussian)
     r, = check_text("G_S = E_t(t^2)*(1/2*log(1-q) + q/(2*(1-q)))", gaussian)
     assert r.ok
+
+
+@pytest.mark.parametrize("spec", ["ei:fE=0.8,sigmaE=1,sigmaI=1", "ei:fE=0.7,sigmaE=1.25,sigmaI=0.8",
+                                  "groups:0.5*gaussian+0.5*halfnormal"])
+def test_groups_are_derived_and_their_alpha_c_is_e3(spec):
+    """derive capacity for synapse groups (was refused): one marginal condition per group,
+    q summed over groups with their fractions, and the derived alpha_c(kappa) equals the
+    numeric E3 (replica.capacity) at kappa 0 and 0.7 to 1e-12; an E/I inhibitory group's
+    transport map is negative.  halfnormal has no elementary T: it stays T_2(z)."""
+    d = derive_capacity(spec)
+    names = [e.name for e in d.equations]
+    assert names.count("marginal_1") == 1 and names.count("marginal_2") == 1 and "q" in names
+    ac = d.get("alpha_c")
+    if spec.startswith("ei"):
+        assert sp.N(d.get("T_2(z)").subs(z, 0)) < 0 < sp.N(d.get("T_1(z)").subs(z, 0))
+        for k in ("0", "0.7"):
+            want = replica.capacity(spec, kappa=k).alpha_c
+            assert abs(sp.N(ac.subs(kappa, sp.Rational(k)), 20) - want) < 1e-12 * want
+    else:
+        assert ac.has(sp.Function("T_2"))
+
+
+def test_negated_law_has_a_sympy_density():
+    """The inhibitory group -W of an E/I prior: its density is the base's at -w, normalised,
+    equal to the float64 pdf."""
+    from replica.priors import prior
+    from replica.symbolic.core import w
+    _, law = prior("ei:fE=0.8,sigmaE=1,sigmaI=1").groups[1]
+    x = sp.Symbol("x", negative=True)
+    dens, m2 = law.parts[0].sympy_pdf(x)
+    f = sp.lambdify(x, dens, "mpmath")
+    assert abs(mp.quad(f, [-mp.inf, -1, 0]) - 1) < 1e-14
+    for v in (-0.3, -1.0, -4.0):
+        assert abs(float(dens.subs(x, v)) - float(law.parts[0].np_pdf(v))) < 1e-13
+    assert law.sympy_density(w) is not None

@@ -24,10 +24,10 @@ class PriorError(UserError):
 
 # ---------------------------------------------------------------- continuous laws
 def exact(x):
-    """An mp number as an exact sympy number (decimals become rationals; 25 digits)."""
-    import sympy as sp
+    """An mp number as a sympy number (solvers.entropic_pieces.exact; sympy loads on use)."""
+    from solvers.entropic_pieces import exact as sympy_exact
 
-    return sp.nsimplify(mp.nstr(mp.mpf(x), 25), rational=True)
+    return sympy_exact(x)
 
 
 class Continuous:
@@ -56,6 +56,11 @@ class Continuous:
     def sympy_pdf(self, x):
         """(density as a sympy expression in x on the support, exact E w^2), or None where the
         law has no closed form (families override it)."""
+        return None
+
+    def sympy_transport(self, z):
+        """T(z) = F^{-1}(Phi(z)) (E3) as a sympy expression in z where it is elementary
+        (families override it), else None."""
         return None
 
     def moment(self, k: int):
@@ -270,6 +275,15 @@ class NegatedContinuous(Continuous):
     def scaled(self, s):
         return NegatedContinuous(self.base.scaled(s))
 
+    def sympy_pdf(self, x):
+        piece = self.base.sympy_pdf(-x)
+        return None if piece is None else (piece[0], piece[1])
+
+    def sympy_transport(self, z):
+        # F_{-W}^{-1}(Phi(z)) = -F_W^{-1}(1 - Phi(z)) = -T_W(-z)
+        t = self.base.sympy_transport(-z)
+        return None if t is None else -t
+
     def np_pdf(self, w):
         return self.base.np_pdf(-np.asarray(w))
 
@@ -349,9 +363,10 @@ class Prior:
         if self.values or len(self.parts) != 1:
             return None
         part = self.parts[0]
-        if not (part.lo in (0, -mp.inf) and part.hi == mp.inf):
+        if not (part.lo in (0, -mp.inf) and part.hi == mp.inf or part.lo == -mp.inf and part.hi == 0):
             return None        # a bounded support rescales too: the derivation integrates over the spec's
-        x = sp.Symbol("x", positive=True) if self.parts[0].lo >= 0 else sp.Symbol("x", real=True)
+        x = sp.Symbol("x", positive=True) if part.lo >= 0 else \
+            sp.Symbol("x", negative=True) if part.hi <= 0 else sp.Symbol("x", real=True)
         piece = self.parts[0].sympy_pdf(x)
         if piece is None:
             return None

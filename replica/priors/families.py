@@ -54,6 +54,9 @@ class Normal(Continuous):
     def scaled(self, s):
         return Normal(self.mean * s, self.std * s)
 
+    def sympy_transport(self, z):
+        return exact(self.mean) + exact(self.std) * z
+
     def np_ppf(self, u):
         return float(self.mean) + float(self.std) * special.ndtri(u)
 
@@ -204,6 +207,11 @@ class LogNormal(Continuous):
         ls = mp.log(s)
         with mp.workdps(mp.mp.dps + extra_digits(self.mu, ls)):
             return LogNormal(self.sigma, self.mu + ls)
+
+    def sympy_transport(self, z):
+        import sympy as sp
+
+        return sp.exp(exact(self.mu) + exact(self.sigma) * z)
 
     def np_ppf(self, u):
         return np.exp(float(self.mu) + float(self.sigma) * special.ndtri(u))

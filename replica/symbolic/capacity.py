@@ -161,6 +161,65 @@ def density_entropic(p, spec_expr=None):
     return g, eqs, {"density": m.parts[0][0], "support": m.parts[0][1:]}
 
 
+def groups_entropic(p):
+    """E1 for synapse groups (THEORY.md section 1, E/I): the Distribution constraint's piece,
+    one Lagrange function lambda_g per group; the marginal condition holds per group and
+    q = sum_g f_g E_z <w>_g^2."""
+    g = Distribution(p).sympy_G_S()
+    eqs, means = [], []
+    for k, (f, m) in enumerate(group_measures(p)):
+        lam_k = sp.Function(f"lambda_{k + 1}")
+        expo = lam_k(w) - qh * w ** 2 / 2 + sp.sqrt(qh) * z * w
+        zint = m.base_integral(sp.exp(expo))
+        eqs += [Equation(f"marginal_{k + 1}", dens, gauss(sp.exp(expo) / zint, z),
+                         f"d f / d lambda_{k + 1}(w) = 0 (E2 marginal of group {k + 1})") for dens, _, _ in m.parts]
+        means.append(f * gauss((m.base_integral(w * sp.exp(expo)) / zint) ** 2, z))
+    eqs.append(Equation("q", q, sp.Add(*means), "d f / d qhat = 0 with E_z[z F] = E_z[F'] (E2)"))
+    return g, eqs
+
+
+def _exp_moments(t_map):
+    """(E_z z T, E_z T^2) of T = A e^{B z} (A, B free of z) by sympy's Gaussian integral of
+    e^{s z} in a positive symbol s (fast; integrating with the numbers in place is not), or
+    None for another form."""
+    coeff, rest = t_map.as_independent(z, as_Add=False)
+    if not isinstance(rest, sp.exp):
+        return None
+    B = sp.simplify(rest.args[0].diff(z))
+    if B.has(z) or sp.simplify(rest.args[0] - B * z).has(z):
+        return None
+    A = coeff * sp.exp(sp.simplify(rest.args[0] - B * z))
+    s_ = sp.Symbol("s", positive=True)
+    m0 = sp.simplify(sp.integrate(sp.exp(s_ * z) * phi(z), (z, -sp.oo, sp.oo)))     # e^{s^2/2}
+    ez = (A * sp.diff(m0, s_)).subs(s_, sp.Abs(B)) * sp.sign(B)
+    return ez, (A ** 2 * m0).subs(s_, 2 * sp.Abs(B))
+
+
+def _numeric_display(x):
+    """An expression whose rationals carry 25-digit decimals (E/I balance is a numeric
+    condition) shown as a 20-digit float instead."""
+    big = any(isinstance(r, sp.Rational) and r.q > 10 ** 6 for r in x.atoms(sp.Rational))
+    return sp.N(x, 20) if big else x
+
+
+def groups_q_to_1(p):
+    """E3 for synapse groups: each group is transported on its own, T_g = F_g^{-1} o Phi, with
+    one common scale (which cancels), so G_S ~ rho^2 / (2 (1-q)) with
+        rho^2 = [sum_g f_g E_z z T_g]^2 / sum_g f_g E_z T_g^2
+    (= alpha_c / alpha_Gardner of THEORY.md's group formula at E T^2 = 1)."""
+    num, den, maps = 0, 0, []
+    for k, (f, law) in enumerate(p.groups):
+        t_map = law.parts[0].sympy_transport(z) if not law.values and len(law.parts) == 1 else None
+        moments = _exp_moments(t_map) if t_map is not None else None
+        if moments is None:
+            t_map = sp.Function(f"T_{k + 1}")(z)
+            moments = gauss(z * t_map, z), gauss(t_map ** 2, z)
+        maps.append(t_map)
+        num, den = num + _exact(f) * moments[0], den + _exact(f) * moments[1]
+    rho2 = _bounded(lambda: sp.simplify(num ** 2 / den), lambda: num ** 2 / den)
+    return maps, _numeric_display(rho2)
+
+
 def laplace_q_to_1(gs):
     """q -> 1 of an atoms G_S with log 2cosh (symmetric binary), by Laplace's method:
     log 2cosh(y) = |y| + O(e^{-2|y|}), then extremise over qhat at q = 1 - epsilon.
@@ -192,8 +251,9 @@ def q_to_1(gs_leading, t_map):
     """E3: with G_S ~ rho^2 / (2 (1-q)), rho = E zT / sqrt(E T^2), and G_E ~ -I / (2 (1-q)),
     f ~ [rho^2 - alpha I] / (2 (1-q)) vanishes at alpha_c = rho^2 / I(kappa)."""
     if gs_leading is None:
-        if t_map.has(sp.Function("T")):
+        if t_map.has(sp.Function("T")):   # unevaluated E_z: simplify would pull 1/sqrt(2 pi) out of D z
             ez, et2 = gauss(z * t_map, z), gauss(t_map ** 2, z)
+            return ez ** 2 / et2, ez ** 2 / (et2 * gardner_I())
         elif t_map == sp.sign(z):  # binary: E z sign(z) = E|z|
             ez, et2 = 2 * sp.integrate(z * phi(z), (z, 0, sp.oo)), sp.Integer(1)
         else:  # integrate with a positive symbol for the prior's scale, then substitute
@@ -215,7 +275,7 @@ def derive_capacity(spec: str) -> Derivation:
     """The RS free entropy and saddle-point equations of the capacity problem for `spec`."""
     p = parse_prior(spec)
     if p.grouped:
-        raise PriorError("symbolic derivation of group priors is not implemented; derive each group's prior")
+        return derive_groups(spec, p)
     name = spec.split(":")[0]
     ge = energetic_term()
     terms, eqs, notes = {}, [], []
@@ -267,4 +327,20 @@ def derive_capacity(spec: str) -> Derivation:
     terms["rho^2"] = rho2
     eqs.append(Equation("alpha_c", sp.Symbol("alpha_c"), alpha_c,
                         "q -> 1: G_S ~ rho^2/(2(1-q)), G_E ~ -I/(2(1-q)) (E3)"))
+    return Derivation(f"RS capacity, prior {spec}", spec, terms, eqs, notes)
+
+
+def derive_groups(spec, p):
+    """derive_capacity for synapse groups (E/I): G_S of the groups, E2 per group, E3's rho."""
+    g, eqs = groups_entropic(p)
+    maps, rho2 = groups_q_to_1(p)
+    terms = {"G_S": g, "G_E": energetic_term(), "f": sp.Symbol("G_S") + alpha * sp.Symbol("G_E")}
+    terms.update({f"T_{k + 1}(z)": t for k, t in enumerate(maps)})
+    terms.update({"I": gardner_I(), "G_E (q -> 1)": energetic_q_to_1(), "rho^2": rho2})
+    eqs += [energy_equation(), Equation("alpha_c", sp.Symbol("alpha_c"), rho2 / gardner_I(),
+                                        "q -> 1: G_S ~ rho^2/(2(1-q)), G_E ~ -I/(2(1-q)) (E3, groups)")]
+    fr = ", ".join(f"f_{k + 1} = {mp.nstr(f, 10)}" for k, (f, _) in enumerate(p.groups))
+    notes = [f"Synapse groups ({fr}): one Lagrange function lambda_g(w) per group; P_g is group g's "
+             "law, all groups rescaled by one factor so that sum_g f_g E_g w^2 = 1; T_g the group's "
+             "transport map before that common rescaling, which cancels in rho."]
     return Derivation(f"RS capacity, prior {spec}", spec, terms, eqs, notes)
