@@ -77,8 +77,14 @@ def register_student(name, cls, help, build=None, refuse=(), plain_only=None, pr
 def _student_prior(spec):
     p = as_prior(spec)
     if p.grouped:
-        raise PriorError("group priors are not supported as students yet")
+        raise PriorError("a soft prior made of synapse groups is not supported (groups are a hard "
+                         "constraint: give the group spec itself as the student)")
     return p
+
+
+def _distribution(spec):
+    p = as_prior(spec)
+    return C.GroupDistribution(p) if p.grouped else C.Distribution(p)
 
 
 DEFAULT_STUDENT = register_student("spherical", C.Spherical, "norm only (E w^2 = 1)")
@@ -95,7 +101,7 @@ register_student("lasso", C.Soft, "a soft Laplace prior on the weights (L1; Gibb
                  build=lambda spec, pt: C.Soft(_student_prior("laplace")),
                  refuse=(("max-margin", "a soft-prior student is defined for Gibbs learning (use --rule gibbs)"),))
 register_student(DISTRIBUTION, C.Distribution, "weights constrained to the distribution SPEC",
-                 build=lambda spec, pt: C.Distribution(_student_prior(spec)))
+                 build=lambda spec, pt: _distribution(spec))
 
 
 def student_kind(student: str) -> str:

@@ -370,6 +370,50 @@ class Distribution(_OnNodes):
         return bayes_piece(self.prior) + (shannon_entropy(self.prior) if self.prior.is_discrete else 0)
 
 
+class GroupDistribution(Constraint):
+    """A student made of synapse groups (E/I; THEORY.md section 1): group g, a fraction f_g
+    of the synapses with its own law P_g (one common rescaling, sum_g f_g E w_g^2 = 1), is
+    a Distribution constraint with its own lambda_g under the shared conjugates (qhat, Rhat);
+    the group labels are independent of the teacher, so q, R and G_S (E5) are the
+    fraction-weighted sums of the groups' (the overlap terms qhat q/2 - Rhat R add up too)."""
+
+    name, label = "distribution", "distribution-constrained student (synapse groups)"
+    rules = Distribution.rules
+
+    def __init__(self, prior, n_nodes=64):
+        self.prior = prior
+        self.parts = []
+        for (_, law), m in zip(prior.normalized().groups, measures_of(prior, n_nodes)):
+            d = Distribution(law, n_nodes)
+            d.__dict__["measure"] = m       # the commonly rescaled nodes, not the group's own
+            self.parts.append((m.frac, d))
+
+    def start(self, teacher):
+        return (0.05, 0.05)
+
+    def update(self, conj, teacher):
+        outs = [d.update(conj, teacher) for _, d in self.parts]
+        q = sum(f * x[0] for (f, _), (x, _) in zip(self.parts, outs))
+        R = sum(f * x[1] for (f, _), (x, _) in zip(self.parts, outs))
+        return (q, R), outs
+
+    def entropic(self, x, conj, aux, teacher):
+        return sum(f * d.entropic(xg, conj, ag, teacher) for (f, d), (xg, ag) in zip(self.parts, aux))
+
+    def coupling(self, w0, p0, teacher_prior):
+        """E8: M(rho) = sum_g f_g max E[h w_g] (each group transported on its own, since the
+        labels are independent of h)."""
+        from .teacher_student import GroupCoupling, TransportStudent
+
+        return GroupCoupling(w0, p0, [(f, TransportStudent(w0, p0, law.np_ppf, teacher_prior))
+                                      for f, law in self.prior.normalized().groups])
+
+    def sympy_G_S(self, teacher=None):
+        from .entropic_pieces import distribution_piece
+
+        return distribution_piece(self.prior, teacher)
+
+
 class Soft(_OnNodes):
     """A soft prior P_S on the student's weights (THEORY.md E1, soft form): the norm Q is an
     order parameter with conjugate Qhat,

@@ -120,6 +120,26 @@ class TransportStudent(Student):
         return self.h_w @ (h * w), self.h_w @ (w0 * w)
 
 
+class GroupCoupling(Student):
+    """E8's M(rho) of a student made of synapse groups: the fraction-weighted sum of each
+    group's transport value (solvers.constraints.GroupDistribution)."""
+
+    kind = "distribution"
+
+    def __init__(self, w0, p0, parts):
+        super().__init__(w0, p0)
+        self.parts = [(float(f), st) for f, st in parts]
+
+    def refined(self, n=160):
+        for _, st in self.parts:
+            st.refined(n)
+        return self
+
+    def M(self, rho):
+        ms = [(f, st.M(rho)) for f, st in self.parts]
+        return sum(f * m[0] for f, m in ms), sum(f * m[1] for f, m in ms)
+
+
 def _e_rule(kappa, width):
     """Gauss-Legendre panels on [-14, kappa], graded down to `width` around t = 0 where
     H(-R t / sqrt(1 - R^2)) steps (width sqrt(1-R^2)/R), with an edge at the kink t = kappa."""

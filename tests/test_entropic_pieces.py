@@ -192,3 +192,25 @@ def test_derive_takes_g_s_from_the_constraints():
                          ("soft:binary", C.Soft(prior("binary"))), ("ternary", C.Distribution(prior("ternary")))):
         d = replica.derive(teacher="binary", student=student)
         assert d.get("G_S") == con.sympy_G_S(prior("binary")), student
+
+
+def test_group_student_piece_with_a_teacher():
+    """E5 for a student of synapse groups (binary and ternary halves, one common rescaling),
+    binary teacher: the groups' pieces with one lambda_g per group, evaluated at each group's
+    Lagrange function, equal the composed `entropic` and are stationary in qhat and Rhat."""
+    from sympy.core.function import AppliedUndef
+
+    con = C.GroupDistribution(prior("groups:0.5*binary+0.5*ternary"))
+    nodes = C.TeacherNodes.of(prior("binary"))
+    (q, R), (qh, rh), aux, want = fixed_point(con, nodes, Teacher(), 1.0, None)
+    gs = con.sympy_G_S(prior("binary"))
+    subs = {S.q: q, S.qh: qh, S.R: R, S.Rh: rh}
+    apps = [f for f in gs.atoms(AppliedUndef) if f.func.__name__.startswith("lambda_")]
+    assert {f.func.__name__ for f in apps} == {"lambda_1", "lambda_2"} and len(apps) == 5
+    for f in apps:
+        (_, d), (_, (lam, _)) = con.parts[int(f.func.__name__[-1]) - 1], aux[int(f.func.__name__[-1]) - 1]
+        j = int(np.argmin(abs(d.measure.w - float(f.args[0]))))
+        assert abs(d.measure.w[j] - float(f.args[0])) < 1e-12
+        subs[f] = float(lam[j] + np.log(d.measure.p[j]))
+    assert value(gs, subs) == pytest.approx(want, abs=TOL)
+    stationary(gs, subs, [S.qh, S.Rh])

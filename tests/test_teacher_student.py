@@ -232,3 +232,28 @@ def test_nishimori_with_matched_label_flip_noise(spec):
     assert abs(Q - 1) < 1e-9 and abs(q - R) < 1e-9
     Q, q, R = _gibbs(soft, 1.0, spec, Teacher(flip=p, temperature=1 / (2 * beta))).x
     assert abs(q - R) > 0.05
+
+
+@pytest.mark.parametrize("rule, teacher, single, groups", [
+    ("gibbs", "binary", "ternary", "groups:0.3*ternary+0.7*ternary"),
+    ("gibbs", "gaussian", "gaussian", "groups:0.5*gaussian+0.5*gaussian"),
+    ("max-margin", "gaussian", "lognormal", "groups:0.4*lognormal+0.6*lognormal"),
+])
+def test_group_student_of_equal_groups_is_the_single_law(rule, teacher, single, groups):
+    """A student of synapse groups (was refused) whose groups share one law is that law's
+    distribution-constrained student: the same R, q and eps_g (Gibbs E5-E6, max-margin E8)."""
+    from replica.teacher_student import teacher_student as ts_run
+    a = ts_run(teacher, single, rule=rule, alphas=(0.5, 2.0))
+    b = ts_run(teacher, groups, rule=rule, alphas=(0.5, 2.0))
+    for x, y in zip(a, b):
+        assert y.R == pytest.approx(x.R, abs=1e-9) and y.q == pytest.approx(x.q, abs=1e-9)
+        assert y.eps_g == pytest.approx(x.eps_g, abs=1e-9)
+
+
+def test_ei_student_max_margin_sits_between_its_groups():
+    """An E/I max-margin student (E8 with M = sum_g f_g M_g): at small alpha its eps_g is
+    below 1/2 and decreases with alpha while the training set stays separable."""
+    from replica.teacher_student import teacher_student as ts_run
+    pts = ts_run("gaussian", "ei:fE=0.8", rule="max-margin", alphas=(0.1, 0.3, 0.5))
+    eps = [p.eps_g for p in pts]
+    assert all(p.kappa > 0 for p in pts) and 0.5 > eps[0] > eps[1] > eps[2]
