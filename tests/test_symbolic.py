@@ -252,3 +252,18 @@ def test_negated_law_has_a_sympy_density():
     for v in (-0.3, -1.0, -4.0):
         assert abs(float(dens.subs(x, v)) - float(law.parts[0].np_pdf(v))) < 1e-13
     assert law.sympy_density(w) is not None
+
+
+def test_group_student_teacher_student_is_derived():
+    """derive teacher-student with a student of synapse groups (was refused): G_S is the
+    groups' Distribution piece, q and R are fraction-weighted sums over the groups (each
+    with its lambda_g), and the text renders (simplify of its bodies is bounded)."""
+    from solvers.constraints import GroupDistribution
+    from replica.priors import prior
+    d = derive_teacher_student("binary", "groups:0.5*binary+0.5*ternary")
+    assert d.get("G_S") == GroupDistribution(prior("groups:0.5*binary+0.5*ternary")).sympy_G_S(prior("binary"))
+    for name in ("q", "R"):
+        eq, = [e for e in d.equations if e.name == name]
+        funcs = {f.func.__name__ for f in eq.rhs.atoms(sp.core.function.AppliedUndef)}
+        assert funcs == {"lambda_1", "lambda_2"}
+    assert "lambda_2(0)" in to_text(d)

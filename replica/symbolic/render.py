@@ -8,6 +8,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from ..common.budget import BudgetExceeded, time_budget
 from .core import SYMBOLS, phi
 
 _NAMES = {s.name: tex for s, tex, _ in SYMBOLS.values() if isinstance(s, sp.Symbol)}
@@ -25,9 +26,19 @@ def _gauss_body(expr):
     terms = sp.Add.make_args(expr.function)
     if not all(weight in sp.Mul.make_args(term) for term in terms):
         return None, None
-    # doit=False: simplify would otherwise try to evaluate nested Integrals (10-20 s each)
-    body = sp.powsimp(sp.simplify(expr.function / phi(var), doit=False))
-    return body, var
+    # doit=False: simplify would otherwise try to evaluate nested Integrals (10-20 s each);
+    # it may still not end (gcds of a group student's irrational atoms): then only divide
+    plain = sp.powsimp(sp.Add(*[sp.powsimp(t / phi(var)) for t in terms]))
+    if sp.count_ops(plain) > SIMPLIFY_OPS:
+        return plain, var
+    try:
+        with time_budget(SIMPLIFY_SECONDS):
+            return sp.powsimp(sp.simplify(expr.function / phi(var), doit=False)), var
+    except BudgetExceeded:
+        return plain, var
+
+
+SIMPLIFY_OPS, SIMPLIFY_SECONDS = 150, 2.0   # beyond either, a Gaussian body prints unsimplified
 
 
 class _Latex(LatexPrinter):

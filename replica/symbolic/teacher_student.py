@@ -53,12 +53,17 @@ def spherical_student():
 def constrained_student(ps, pt):
     """E5 for a distribution-constrained student: G_S is the Distribution constraint's piece
     (atoms as sums, densities over their support); the q and R equations by parts in z."""
-    gs = Distribution(ps).sympy_G_S(pt)
-    m, tm = group_measures(ps, w, "P_S")[0][1], teacher_measure(pt)
-    expo = lam(w) - qh * w ** 2 / 2 + (sp.sqrt(qh) * z + Rh * w0) * w
-    mean = m.base_integral(w * sp.exp(expo)) / m.base_integral(sp.exp(expo))
-    eqs = [Equation("q", q, teacher_average(gauss(mean ** 2, z), tm), "d f / d qhat = 0, by parts in z (E5)"),
-           Equation("R", R, teacher_average(gauss(w0 * mean, z), tm), "d f / d Rhat = 0 (E5)")]
+    gs = Distribution(ps).sympy_G_S(pt)      # synapse groups included (one lambda_g per group)
+    groups, tm = group_measures(ps, w, "P_S"), teacher_measure(pt)
+    q_sum = r_sum = 0
+    for k, (f, m) in enumerate(groups):
+        fn = lam if len(groups) == 1 else sp.Function(f"lambda_{k + 1}")
+        expo = fn(w) - qh * w ** 2 / 2 + (sp.sqrt(qh) * z + Rh * w0) * w
+        mean = m.base_integral(w * sp.exp(expo)) / m.base_integral(sp.exp(expo))
+        q_sum += f * teacher_average(gauss(mean ** 2, z), tm)
+        r_sum += f * teacher_average(gauss(w0 * mean, z), tm)
+    eqs = [Equation("q", q, q_sum, "d f / d qhat = 0, by parts in z (E5)"),
+           Equation("R", R, r_sum, "d f / d Rhat = 0 (E5)")]
     return gs, eqs
 
 
@@ -90,8 +95,6 @@ def derive_teacher_student(teacher: str, student: str, noise: bool = False) -> D
         return _finish(teacher, student, noise, gs, eqs, notes, *(eps or ()))
     spherical = student == Spherical.name
     ps = parse_prior("gaussian" if spherical else student)
-    if ps.grouped:
-        raise PriorError("group priors are not supported in the symbolic teacher-student derivation")
     if spherical or (student.split(":")[0] == "gaussian" and ps.parts and ps.parts[0].mean == 0):
         gs, eqs = spherical_student()
         notes.append("Spherical student (norm constraint only); the teacher enters through E w0^2 = 1.")
