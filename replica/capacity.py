@@ -277,15 +277,17 @@ class CurvePoint:
     qh: float
     free_entropy: float          # relative to the prior (0 at alpha = 0)
     entropy: float | None        # discrete priors: the entropy of E4 (counting measure)
-    at_eigenvalue: float | None  # discrete priors only (node-discretised densities would fake it)
+    at_eigenvalue: float | None  # discrete priors and the continuum engine (node-discretised densities would fake it)
     rs_stable: bool | None
     q_error: float               # continuous: two rules (continuum engine) or n vs 2n nodes (atoms present); 0 for atoms
     status: str                  # "ok" or "beyond alpha_rs (q = 1)"
     # the Lagrange function per group on its nodes: p(w|z) ~ P(w) e^{lambda(w) - qh w^2/2 + sqrt(qh) z w}
     lagrange: tuple | None = None
+    method: str = "E1-E2 float64 on Gauss-Hermite-pushed nodes"
 
     def to_dict(self, lagrange: bool = False):
         d = dataclasses.asdict(self)
+        d.pop("method")
         if not lagrange:
             d.pop("lagrange")
         return d
@@ -294,7 +296,7 @@ class CurvePoint:
         d = self.to_dict(lagrange)
         alpha, qerr = d.pop("alpha"), d.pop("q_error")
         return Result("curve", {"prior": prior, "kappa": kappa, "alpha": alpha}, d, {"q": qerr},
-                      "E1-E2 float64 on Gauss-Hermite-pushed nodes", None, self.status == "ok")
+                      self.method, None, self.status == "ok")
 
 
 MAX_CURVE_NODES = 256    # finest discretisation tried near alpha_rs (and its check at twice that)
@@ -390,8 +392,13 @@ def _continuum_point(lv, a, a_exact, n_nodes=None):
     except rs_saddle.ConvergenceError as exc:   # one point's failure is its status, not the curve's
         return _unsolved(a, f"not converged: {exc}")
     qerr = abs(pt.q - pt2.q) + pt.marginal_residual + pt2.marginal_residual
-    return CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy), None, None, None,
-                      float(qerr), "ok", lv.lagrange())
+    at = float(pt.at_eigenvalue)     # alpha K(q) E_z Var(w|z)^2 / (1-q)^2 (E4's replicon, any prior)
+    return CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy), None, at, bool(at < 1),
+                      float(qerr), "ok", lv.lagrange(), CONTINUUM_METHOD)
+
+
+CONTINUUM_METHOD = ("E1-E2 float64, continuous-measure engine (graded Gauss-Legendre panels in the quantile "
+                    "variable; error: a second, different rule)")
 
 
 class _Levels:

@@ -176,12 +176,24 @@ def _max_margin_curves(pt, student):
 _CURVES = {}
 
 
+def _spherical_max_margin(a, channel):
+    """E8 with A(R) = sqrt(1 - R^2) exact; error: E on a second rule (20 instead of 12 nodes
+    per panel) plus the roots' rounding, 1e-14 (1 + d eps/dR)."""
+    r = ts.spherical_max_margin(a, *channel.E_on(12))
+    r2 = ts.spherical_max_margin(a, *channel.E_on(20))
+    return r, abs(r2.eps_g - r.eps_g) + 1e-14 * (1 + 1 / (math.pi * math.sqrt(max(1 - r.R ** 2, 1e-300))))
+
+
 def _max_margin(pt, student, alphas, channel):
-    st, curve, fine = _max_margin_curves(pt, student)
+    spherical = isinstance(constraint(student, pt), C.Spherical) and hasattr(channel, "E_on")
+    st, curve, fine = (None, None, None) if spherical else _max_margin_curves(pt, student)
     out = []
     for a in alphas:
-        r = ts.max_margin(st, a, curve, E=channel.E)
-        err = abs(ts.max_margin(fine[0], a, fine[1], E=channel.E).eps_g - r.eps_g) if fine else 0.0
+        if spherical:
+            r, err = _spherical_max_margin(a, channel)
+        else:
+            r = ts.max_margin(st, a, curve, E=channel.E)
+            err = abs(ts.max_margin(fine[0], a, fine[1], E=channel.E).eps_g - r.eps_g) if fine else 0.0
         branch = "max-margin" if r.separable else "max-margin (not separable: kappa < 0; RS not exact there)"
         out.append(TSPoint(a, r.R, 1.0, r.eps_g, r.kappa, None, branch, err))
     return out
@@ -225,13 +237,34 @@ def _unconverged(con, alpha, exc):
     return TSPoint(alpha, math.nan, math.nan, math.nan, None, None, f"not converged: {exc}", math.nan)
 
 
+GIBBS_NODES = (64, 96)   # the teacher's (and a node-built student's) nodes: the point, its check
+
+
+def _on_nodes(con, n):
+    """The same student on n reference nodes (students with no nodes are returned as they are)."""
+    return type(con)(con.prior, n) if isinstance(con, (C._OnNodes, C.GroupDistribution)) else con
+
+
 def _gibbs(con, channel, pt, alphas):
-    """The damped Gibbs fixed point (E5-E6) along alpha, continued from each solution."""
-    teacher = C.TeacherNodes.of(pt, 64)
-    pts = fp.gibbs_curve(con, channel, alphas, teacher, on_error=lambda a, e: _unconverged(con, a, e))
-    return [p if isinstance(p, TSPoint) else
-            TSPoint(p.alpha, p.x[-1], p.x[-2], con.eps_g(p.x), None, p.free_entropy, con.gibbs_label(p.x), 0.0)
-            for p in pts]
+    """The damped Gibbs fixed point (E5-E6) along alpha, continued from each solution.  eps
+    error: the difference to the fixed point on the second node count (teacher and student
+    nodes; atoms are exact on both) plus the fixed point's tolerance through d eps/dR (it
+    was printed as 0)."""
+    n1, n2 = GIBBS_NODES
+    pts = fp.gibbs_curve(con, channel, alphas, C.TeacherNodes.of(pt, n1),
+                         on_error=lambda a, e: _unconverged(con, a, e))
+    check = _on_nodes(con, n2)
+    pts2 = fp.gibbs_curve(check, channel, alphas, C.TeacherNodes.of(pt, n2), on_error=lambda a, e: None)
+    out = []
+    for p, p2 in zip(pts, pts2):
+        if isinstance(p, TSPoint):
+            out.append(p)
+            continue
+        eps, R = con.eps_g(p.x), p.x[-1]
+        err = math.nan if p2 is None else abs(check.eps_g(p2.x) - eps) + \
+            con.tol * (1 + 1 / (math.pi * math.sqrt(max(1 - R * R, 1e-300))))
+        out.append(TSPoint(p.alpha, R, p.x[-2], eps, None, p.free_entropy, con.gibbs_label(p.x), err))
+    return out
 
 
 def channel_number(value, name):
@@ -288,7 +321,7 @@ def teacher_student(teacher, student=DEFAULT_STUDENT, rule=None, alphas=(1.0,), 
     (0.48626364, 0.33835947, 'gibbs (Nishimori line q = R)')
     >>> p, = replica.teacher_student("gaussian", "spherical", "max-margin", [1.0])
     >>> round(p.eps_g, 6), round(p.kappa, 6)
-    (0.265713, 0.78655)
+    (0.265711, 0.78655)
     """
     noise, flip, temperature = (channel_number(v, n) for v, n in ((noise, "noise"), (flip, "flip"),
                                                                    (temperature, "temperature")))

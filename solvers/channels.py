@@ -140,6 +140,14 @@ class Teacher(Channel):
 
         return e_term(R, kappa, self.noise, self.flip)
 
+    def E_on(self, order):
+        """(E, dE/dR) of E8 on the rule with `order` nodes per panel: the stationarity of
+        max_R [A(R)^2 - alpha E] needs dE/dR; a second order gives the error estimate."""
+        from .teacher_student import e_term
+
+        return (lambda R, k: e_term(R, k, self.noise, self.flip, order=order),
+                lambda R, k: e_term(R, k, self.noise, self.flip, order=order, dR=True))
+
     def sympy_G_E(self):
         """E6 with this channel's noise: sigma as the symbol when there is Gaussian noise, the
         flip probability and beta as numbers (E6 note)."""
@@ -206,6 +214,10 @@ class Erasure(Teacher):
 
     def E(self, R, kappa):
         return (1 - self.erase) * super().E(R, kappa)
+
+    def E_on(self, order):
+        e, er = super().E_on(order)
+        return (lambda R, k: (1 - self.erase) * e(R, k)), (lambda R, k: (1 - self.erase) * er(R, k))
 
     def nishimori_qhat(self, q, alpha):
         return super().nishimori_qhat(q, (1 - self.erase) * alpha)

@@ -140,9 +140,10 @@ class GroupCoupling(Student):
         return sum(f * m[0] for f, m in ms), sum(f * m[1] for f, m in ms)
 
 
-def _e_rule(kappa, width):
-    """Gauss-Legendre panels on [-14, kappa], graded down to `width` around t = 0 where
-    H(-R t / sqrt(1 - R^2)) steps (width sqrt(1-R^2)/R), with an edge at the kink t = kappa."""
+def _e_rule(kappa, width, order=12):
+    """Gauss-Legendre panels (`order` nodes each) on [-14, kappa], graded down to `width`
+    around t = 0 where H(-R t / sqrt(1 - R^2)) steps (width sqrt(1-R^2)/R), with an edge at
+    the kink t = kappa."""
     edges = [np.linspace(-14.0, kappa, 57)]
     if -14.0 < 0.0 < kappa + 14.0:
         steps = width * 2.0 ** np.arange(0, 40)
@@ -150,21 +151,28 @@ def _e_rule(kappa, width):
         edges.append(np.concatenate([[0.0], steps, -steps]))
     e = np.unique(np.concatenate(edges))
     e = e[(e >= -14.0) & (e <= kappa)]
-    x, gw = np.polynomial.legendre.leggauss(12)
+    x, gw = np.polynomial.legendre.leggauss(order)
     half, mid = 0.5 * np.diff(e), 0.5 * (e[1:] + e[:-1])
     t = (mid[:, None] + half[:, None] * x).ravel()
     return t, (half[:, None] * gw).ravel() * phi(t)
 
 
-def e_term(R, kappa, noise=0.0, flip=0.0):
+def e_term(R, kappa, noise=0.0, flip=0.0, order=12, dR=False):
     """E(R, kappa) of E8 for a scalar or an array of R (one shared rule, vectorised).
     Output noise (E6 note): Gaussian sigma -> the outer H sees r = R / sqrt(1 + sigma^2);
-    label flips with probability p -> the outer H becomes p + (1 - 2p) H."""
+    label flips with probability p -> the outer H becomes p + (1 - 2p) H.
+    dR: dE/dR instead, from d/dr H(-r t/s) = phi(r t/s) t / s^3 (s = sqrt(1 - r^2)).
+    `order`: nodes per panel (a second rule for error estimates)."""
     R = np.atleast_1d(np.asarray(R, float))
-    r = R / np.sqrt(1.0 + noise ** 2)
+    c = 1.0 / np.sqrt(1.0 + noise ** 2)
+    r = R * c
     s = np.sqrt(np.maximum(1.0 - r * r, 1e-300))
-    t, w = _e_rule(kappa, float(np.min(s / np.maximum(r, 1e-12))))
-    outer = flip + (1.0 - 2.0 * flip) * H(-(r / s)[:, None] * t[None, :])
+    t, w = _e_rule(kappa, float(np.min(s / np.maximum(r, 1e-12))), order)
+    x = (r / s)[:, None] * t[None, :]
+    if dR:
+        outer = (1.0 - 2.0 * flip) * phi(x) * t[None, :] * (c / s ** 3)[:, None]
+    else:
+        outer = flip + (1.0 - 2.0 * flip) * H(-x)
     vals = 2 * (outer * (kappa - t) ** 2) @ w
     return vals if vals.size > 1 else float(vals[0])
 
@@ -178,6 +186,38 @@ class MaxMarginPoint:
     rho: float
     R_max: float
     separable: bool
+
+
+def spherical_max_margin(alpha: float, E, E_R, r_tol=1e-15):
+    """E8 for the spherical student with its exact A(R) = sqrt(1 - R^2), no curve: kappa is
+    the largest margin with max_R [1 - R^2 - alpha E(R, kappa)] = 0, the max where
+    -2 R = alpha dE/dR (both roots by brentq; F is concave in R).  `E`, `E_R`: the channel's
+    E(R, kappa) and dE/dR."""
+    lo, hi = 1e-12, 1.0 - 1e-12
+
+    def r_star(kappa):
+        g = lambda r: -2.0 * r - alpha * E_R(r, kappa)   # noqa: E731  (dF/dR, decreasing)
+        if g(lo) <= 0:
+            return lo
+        if g(hi) >= 0:
+            return hi
+        return optimize.brentq(g, lo, hi, xtol=r_tol, rtol=1e-15)
+
+    def best(kappa):
+        r = r_star(kappa)
+        return 1.0 - r * r - alpha * E(r, kappa), r
+
+    k_lo, k_hi = -1.0, 1.0
+    while best(k_hi)[0] > 0:
+        k_hi *= 2
+    while best(k_lo)[0] < 0:
+        k_lo *= 2
+        if k_lo < -100:
+            raise ArithmeticError("no margin found (the objective stays negative)")
+    kappa = optimize.brentq(lambda k: best(k)[0], k_lo, k_hi, xtol=1e-15, rtol=1e-15)
+    R = r_star(kappa)
+    return MaxMarginPoint(alpha, kappa, R, float(np.arccos(np.clip(R, -1, 1)) / np.pi), float("nan"), 1.0,
+                          kappa > 0)
 
 
 def legendre_curve(student: Student, n=300):

@@ -84,3 +84,23 @@ def test_a_point_that_does_not_converge_says_so(monkeypatch):
     monkeypatch.setattr(continuum, "rs_point", fail)
     pt, = curve(replica.prior("uniform"), 0.0, [0.5])
     assert pt.status.startswith("not converged: continuous E2") and math.isnan(pt.q)
+
+
+def test_at_eigenvalue_on_the_continuum_engine_is_gardners():
+    """The replicon (E4's AT eigenvalue, alpha K(q) E_z Var(w|z)^2 / (1-q)^2) is reported on
+    the continuous engine (was None).  For a Gaussian law Var(w|z) = 1 - q, so it is
+    alpha E_t[(g (g - u))^2], g = phi(u)/H(u), u = -sqrt(q) t / sqrt(1-q), at Gardner's q:
+    by mp.quad to 1e-10; RS stable (< 1) below capacity."""
+    pts = curve(replica.prior("gaussian"), 0.0, [0.5, 1.9])
+    for pt in pts:
+        with mp.workdps(30):
+            q = mp.mpf(REFERENCE_Q[pt.alpha])
+            s = mp.sqrt(1 - q)
+
+            def f(t):
+                u = -mp.sqrt(q) * t / s
+                g = mp.npdf(u) / (mp.erfc(u / mp.sqrt(2)) / 2)
+                return mp.npdf(t) * (g * (g - u)) ** 2
+            want = mp.mpf(pt.alpha) * mp.quad(f, [-mp.inf, -1, 0, 1, mp.inf])
+        assert abs(pt.at_eigenvalue - float(want)) < 1e-10 * float(want), (pt.alpha, pt.at_eigenvalue, want)
+        assert pt.rs_stable is True

@@ -257,3 +257,50 @@ def test_ei_student_max_margin_sits_between_its_groups():
     pts = ts_run("gaussian", "ei:fE=0.8", rule="max-margin", alphas=(0.1, 0.3, 0.5))
     eps = [p.eps_g for p in pts]
     assert all(p.kappa > 0 for p in pts) and 0.5 > eps[0] > eps[1] > eps[2]
+
+
+def _e8_spherical_mp(alpha, kappa0, r0, noise=0.0, flip=0.0):
+    """(kappa, R) of spherical E8 at 30 digits: mp.quad of E and dE/dR, mp.findroot on
+    1 - R^2 = alpha E and -2 R = alpha dE/dR (independent of the float64 Gauss-Legendre rule)."""
+    import mpmath as mp
+    with mp.workdps(30):
+        H = lambda x: mp.erfc(x / mp.sqrt(2)) / 2                    # noqa: E731
+        phi = lambda x: mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)       # noqa: E731
+
+        def e(R, k, dR):
+            c = 1 / mp.sqrt(1 + mp.mpf(noise) ** 2)
+            r = R * c
+            s = mp.sqrt(1 - r * r)
+            f = (lambda t: phi(t) * (1 - 2 * flip) * phi(r * t / s) * t * c / s ** 3 * (k - t) ** 2) if dR else \
+                (lambda t: phi(t) * (flip + (1 - 2 * flip) * H(-r * t / s)) * (k - t) ** 2)
+            w = s / r
+            pts = sorted({x for x in (-mp.inf, -10 * w, -w, 0, w, 10 * w, k) if x <= k})
+            return 2 * mp.quad(f, pts)
+        k, R = mp.findroot(lambda k, R: [1 - R * R - alpha * e(R, k, False), -2 * R - alpha * e(R, k, True)],
+                           (mp.mpf(kappa0), mp.mpf(r0)))
+        return k, R, mp.acos(R) / mp.pi
+
+
+@pytest.mark.parametrize("alpha, noise, flip", [(0.5, 0, 0), (2, 0, 0), (10, 0, 0), (2, 0.5, 0), (2, 0, 0.1)])
+def test_spherical_max_margin_is_exact(alpha, noise, flip):
+    """Spherical max margin (E8) with the exact A(R) = sqrt(1 - R^2), no spline of a curve
+    (which was off by 1e-7 in eps_g with eps_error 0): kappa and eps_g equal a 30-digit
+    mp.quad/findroot solution to 1e-12, and the printed eps error covers the actual one."""
+    p, = replica.teacher_student("gaussian", "spherical", alphas=(alpha,), noise=noise, flip=flip)
+    k, R, eps = _e8_spherical_mp(alpha, p.kappa, p.R, noise, flip)
+    actual = abs(p.eps_g - float(eps))
+    assert abs(p.kappa - float(k)) < 1e-12 and actual < 1e-12
+    assert actual <= p.eps_error < 1e-12
+
+
+def test_gibbs_eps_error_is_computed_and_bounds_a_closed_form():
+    """Gibbs points carry an eps error (was printed as 0): the difference to the fixed point on
+    a second node count plus the tolerance.  A Gaussian distribution-constrained student of a
+    Gaussian teacher with output noise is the spherical student (no nodes): the node
+    student's error covers |eps - eps_spherical|; a lognormal student's error reflects its
+    64 nodes (> 1e-9, honest rather than 0)."""
+    s, = replica.teacher_student("gaussian", "spherical", rule="gibbs", alphas=(0.5,), noise=0.3)
+    g, = replica.teacher_student("gaussian", "gaussian", rule="gibbs", alphas=(0.5,), noise=0.3)
+    assert abs(g.eps_g - s.eps_g) <= g.eps_error < 1e-9
+    ln, = replica.teacher_student("gaussian", "lognormal", rule="gibbs", alphas=(0.5,), noise=0.3)
+    assert 1e-9 < ln.eps_error < 1e-4
