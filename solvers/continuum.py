@@ -220,12 +220,40 @@ def _banded_hessian(cp, zeta, marg, d):
     n, B = len(marg), cp.J.shape[1]
     ab = np.zeros((B, n))
     inv = 1.0 / np.sqrt(d)
-    zp = zeta[:, None] * cp.pi
+    v = _band_sums()(cp.J, zeta, cp.pi, n)
     for k in range(B):
-        v = np.bincount(cp.J[:, : B - k].ravel(), weights=(zp[:, : B - k] * cp.pi[:, k:]).ravel(), minlength=n)
-        band = (marg - v) if k == 0 else -v
+        band = (marg - v[0]) if k == 0 else -v[k]
         ab[B - 1 - k, k:] = band[: n - k] * inv[: n - k] * inv[k:]
     return ab, inv
+
+
+_BAND_SUMS = []
+
+
+def _band_sums():
+    """v[k, J[i, a]] = sum_i zeta_i pi[i, a] pi[i, a + k] (the windows are contiguous, so
+    column J[i, a] + k is entry a + k): one pass in numba, compiled on first use and cached
+    on disk.  Written by hand because numpy needs B bincounts over m x B products (B ~ 120
+    at qh = 1e5: 0.13 s per Newton step, 70 % of a solve; numba: ~10x less)."""
+    if not _BAND_SUMS:
+        import numba
+
+        @numba.njit(cache=True, nogil=True)
+        def band_sums(J, zeta, pi, n):
+            m, B = pi.shape
+            v = np.zeros((B, n))
+            for i in range(m):
+                zi = zeta[i]
+                for a in range(B):
+                    za = zi * pi[i, a]
+                    if za == 0.0:
+                        continue
+                    j = J[i, a]
+                    for k in range(B - a):
+                        v[k, j] += za * pi[i, a + k]
+            return v
+        _BAND_SUMS.append(band_sums)
+    return _BAND_SUMS[0]
 
 
 def _newton_step(cp, zeta, marg, grad, weight):

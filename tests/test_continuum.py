@@ -48,3 +48,20 @@ def test_laplace_kink_sits_on_a_panel_edge():
     s, _, _ = law.rule(10.0)
     # 0 is a panel edge iff the nodes below it fill whole panels of PRIMARY.order nodes
     assert np.sum(s < 0) % C.PRIMARY.order == 0 and not np.any(s == 0.0)
+
+
+def test_band_sums_equal_the_bincount_formula():
+    """The numba band sums of the Newton Hessian equal numpy's B bincounts (the formula they
+    replace): v[k, J[i, a]] = sum_i zeta_i pi[i, a] pi[i, a + k], contiguous windows."""
+    from solvers.continuum import _band_sums
+    rng = np.random.default_rng(3)
+    m, n, B = 300, 200, 17
+    lo = np.sort(rng.integers(0, n - B, m))
+    J = lo[:, None] + np.arange(B)[None, :]
+    pi = rng.random((m, B)) * (rng.random((m, B)) > 0.2)
+    zeta = rng.random(m)
+    v = _band_sums()(J, zeta, pi, n)
+    zp = zeta[:, None] * pi
+    for k in range(B):
+        want = np.bincount(J[:, : B - k].ravel(), weights=(zp[:, : B - k] * pi[:, k:]).ravel(), minlength=n)
+        assert np.allclose(v[k], want, rtol=1e-13, atol=1e-15)
