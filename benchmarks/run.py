@@ -14,6 +14,11 @@
 5. zero-entropy capacity of discrete priors at 30 digits (E4), against the former method
    (secant from log qh + 1/4, every integral by mp.quad): live for binary (lambda = 0 by
    symmetry makes it a few lines), recorded for ternary.
+6. continuous priors at finite alpha (E1-E2), one curve point: the node engine (64 nodes
+   pushed by Gauss-Hermite quantiles, its 2n check) against the continuous-measure engine
+   (solvers/continuum.py, two different rules), time, claimed q error and, for the
+   Gaussian law, the actual error against Gardner's q at 30 digits; spherical max margin
+   (E8) by the former spline of a 300-point curve against the exact A(R).
 """
 from __future__ import annotations
 
@@ -201,6 +206,35 @@ def section_e4(naive=True):
             print(f"   {'':8s} former method: {old:.0f} s CPU recorded for {what} ({old / t:.0f}x)")
 
 
+# Gardner's q(alpha) at kappa = 0 and spherical E8's eps_g at alpha = 1, 30-digit mp references
+# (tests/test_curve_near_alpha_rs.py, tests/test_teacher_student.py compute them)
+GARDNER_Q = {0.5: 0.30739317537974906337, 1.9: 0.97087491745562718427}
+E8_SPHERICAL_EPS_1 = 0.26571146993830027135
+
+
+def section_continuum():
+    print("\n6. continuous priors, one finite-alpha point (E1-E2): node engine vs continuous engine")
+    from replica.capacity import _curve_point, _Levels, curve
+    from solvers.capacity import capacity_e3_np
+    for spec, a in (("gaussian", 0.5), ("gaussian", 1.9), ("uniform", 0.5), ("lognormal:sigma=1", 0.5)):
+        p = replica.prior(spec)
+        a_exact = float(capacity_e3_np(p, [0.0])[0])
+        t_old, old = timed(lambda: _curve_point(_Levels(p, 0.0), a, a_exact, 64))
+        t_new, (new,) = timed(lambda: curve(p, 0.0, [a]))
+        ref = GARDNER_Q.get(a) if spec == "gaussian" else None
+        act = (lambda x: f" actual {abs(x - ref):.1e}") if ref is not None else (lambda x: "")
+        print(f"   {spec:18s} alpha {a:4.2f}  nodes {t_old:7.2f} s  q error {old.q_error:.1e}{act(old.q)}   "
+              f"continuum {t_new:6.2f} s  q error {new.q_error:.1e}{act(new.q)}")
+    from solvers import teacher_student as ts
+    from solvers.channels import Teacher
+    st = ts.SphericalStudent([1.0], [1.0])
+    t_old, old = timed(lambda: ts.max_margin(st, 1.0))
+    t_new, new = timed(lambda: ts.spherical_max_margin(1.0, *Teacher().E_on(12)))
+    print(f"   spherical max margin alpha 1: spline {t_old * 1e3:6.1f} ms, eps_g error "
+          f"{abs(old.eps_g - E8_SPHERICAL_EPS_1):.1e} (claimed 0)   exact A(R) {t_new * 1e3:6.1f} ms, "
+          f"eps_g error {abs(new.eps_g - E8_SPHERICAL_EPS_1):.1e}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer families and curve points")
@@ -210,6 +244,7 @@ def main():
     section_curve(10 if args.quick else 50)
     section_bayes()
     section_e4(naive=not args.quick)
+    section_continuum()
 
 
 if __name__ == "__main__":
