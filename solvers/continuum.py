@@ -257,31 +257,19 @@ def _band_sums():
 
 
 def _newton_step(cp, zeta, marg, grad, weight):
-    """-H^{-1} grad with the scaled Hessian: banded Cholesky, or a dense one when the windows
-    cover most nodes (small qh).  Nodes the posterior has not reached yet (marginal ~ 0)
-    get the diagonal floor 1e-3 weight_j, and the step is clipped per node to a trust
-    region of STEP_MAX nats: a far start then climbs instead of overflowing."""
-    n = len(marg)
+    """-H^{-1} grad with the scaled Hessian by banded Cholesky.  Nodes the posterior has not
+    reached yet (marginal ~ 0) get the diagonal floor 1e-3 weight_j, and the step is clipped
+    per node to a trust region of STEP_MAX nats: a far start then climbs instead of
+    overflowing."""
     d = np.maximum(marg, 1e-3 * weight)
-    B = cp.J.shape[1]
-    if B * 4 > n:
-        P = np.zeros((len(zeta), n))
-        np.put_along_axis(P, cp.J, np.where(cp.mask, cp.pi, 0.0), axis=1)
-        inv = 1.0 / np.sqrt(d)
-        Ps = P * inv[None, :]
-        H = np.diag(marg / d) - (Ps * zeta[:, None]).T @ Ps
-        H[np.diag_indices(n)] += 1e-12
-        try:
-            y = linalg.solve(H, inv * grad, assume_a="pos", check_finite=False)
-        except (linalg.LinAlgError, ValueError):
-            y = inv * grad
-    else:
-        ab, inv = _banded_hessian(cp, zeta, marg, d)
-        ab[-1] += 1e-12                          # gauge: the null vector carries no gradient
-        try:
-            y = linalg.solveh_banded(ab, inv * grad, check_finite=False)
-        except (linalg.LinAlgError, ValueError):
-            y = inv * grad
+    # banded even where the windows cover most nodes (small qh): with the band sums in numba
+    # it beats the dense Cholesky it replaced there (lognormal(1) at alpha = 0.1: 6.6 -> 2.1 s)
+    ab, inv = _banded_hessian(cp, zeta, marg, d)
+    ab[-1] += 1e-12                          # gauge: the null vector carries no gradient
+    try:
+        y = linalg.solveh_banded(ab, inv * grad, check_finite=False)
+    except (linalg.LinAlgError, ValueError):
+        y = inv * grad
     # per node: the linearised step of a node with marginal << weight is ~ weight/marginal,
     # far beyond where the exponential is linear; clipping it leaves the bulk's Newton step
     step = np.clip(-inv * y, -STEP_MAX, STEP_MAX)
