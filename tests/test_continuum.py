@@ -65,3 +65,19 @@ def test_band_sums_equal_the_bincount_formula():
     for k in range(B):
         want = np.bincount(J[:, : B - k].ravel(), weights=(zp[:, : B - k] * pi[:, k:]).ravel(), minlength=n)
         assert np.allclose(v[k], want, rtol=1e-13, atol=1e-15)
+
+
+def test_numba_coupling_equals_the_numpy_form():
+    """couple (numba) against couple_numpy on a real lognormal rule at qh = 1e4: the same
+    windows, pi to 1e-13 relative, log Z to 1e-12 relative (sums of O(sqrt(qh)) exponents)."""
+    from solvers import continuum as C
+    law = C.Groups(prior("lognormal:sigma=1")).parts[0][1]
+    qh = 1e4
+    s, w, weight = law.rule(qh)
+    da = C.gaussian_start(w, qh)
+    logw, t = np.log(weight), np.sqrt(qh) * s
+    lo, hi = C.windows(logw + C.absolute(da), w, t)
+    a, b = C.couple(logw, da, w, t, lo, hi), C.couple_numpy(logw, da, w, t, lo, hi)
+    assert np.array_equal(a.J, b.J) and np.array_equal(a.mask, b.mask)
+    assert np.allclose(a.pi, b.pi, rtol=1e-13, atol=1e-300)
+    assert np.allclose(a.logz, b.logz, rtol=1e-12, atol=1e-12)
