@@ -359,16 +359,28 @@ class _Continuum:
         first = continuum.Groups(p)
         self.rules = (first, first.with_rule(continuum.SECOND))
         self.qh = None
+        self.nodes = rs_saddle.measures_of(p, 64)
+        self.nodes_alpha_rs = rs_saddle.alpha_rs_limit(self.nodes, kappa)
         self.q0 = sum(float(g) * float(part.moment(1)) ** 2 for g, part in p.normalized().groups)
 
     def solve(self, a):
-        pts, guess = [], self.qh
+        pts, guess = [], self.qh if self.qh is not None else self._node_guess(a)
         for g in self.rules:
             pts.append(rs_saddle.point_at_alpha(g, a, self.kappa, qh_guess=guess, qh_max=CONTINUUM_QH_MAX,
                                                 rs_point=continuum.rs_point, alpha_tol=1e-14))
             guess = pts[-1].qh
         self.qh = pts[0].qh
         return pts
+
+    def _node_guess(self, a):
+        """A cold start's qh from the 64-node engine (q off by ~1e-5, ms): the secant on the
+        continuous engine then starts next to its root instead of bracketing from qh = 1."""
+        if a >= 0.99 * self.nodes_alpha_rs:    # the nodes cannot resolve it (and would search long)
+            return None
+        try:
+            return rs_saddle.point_at_alpha(self.nodes, a, self.kappa).qh
+        except (ValueError, ArithmeticError):
+            return None
 
     def lagrange(self):
         out = []
@@ -391,7 +403,7 @@ def _continuum_point(lv, a, a_exact, n_nodes=None):
                             f"the continuous engine resolves (qh <= {CONTINUUM_QH_MAX:.0e})")
     except rs_saddle.ConvergenceError as exc:   # one point's failure is its status, not the curve's
         return _unsolved(a, f"not converged: {exc}")
-    qerr = abs(pt.q - pt2.q) + pt.marginal_residual + pt2.marginal_residual
+    qerr = abs(pt.q - pt2.q) + pt.marginal_residual + pt2.marginal_residual + pt.q_root_error
     at = float(pt.at_eigenvalue)     # alpha K(q) E_z Var(w|z)^2 / (1-q)^2 (E4's replicon, any prior)
     return CurvePoint(a, float(pt.q), float(pt.qh), float(pt.free_entropy), None, at, bool(at < 1),
                       float(qerr), "ok", lv.lagrange(), CONTINUUM_METHOD)

@@ -177,6 +177,7 @@ class RSPoint:
     kappa: float
     one_minus_q: float | None = None   # to full relative precision as q -> 1 (continuous engine)
     nodes: int = 0                     # discretisation size (continuous engine)
+    q_root_error: float = 0.0          # |alpha(qh) - alpha| |dq/dalpha| of point_at_alpha's root
 
 
 def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) -> RSPoint:
@@ -235,8 +236,26 @@ def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=
     `rs_point`: the engine (this module's node engine, or `continuum.rs_point`); `alpha_tol`:
     the relative mismatch in alpha a secant result may keep (else brentq polishes)."""
 
+    seen = {}   # lq -> point: the root is usually the last point evaluated, not solved again
+
+    def at(lq):
+        if lq not in seen:
+            seen[lq] = rs_point(measures, float(np.exp(lq)), kappa, shannon)
+        return seen[lq]
+
     def gap(lq):
-        return rs_point(measures, float(np.exp(lq)), kappa, shannon).alpha - alpha
+        return at(lq).alpha - alpha
+
+    def root(lq):
+        """The point at lq with its q error from the remaining alpha mismatch, the slope
+        dq/dalpha from the nearest other point evaluated."""
+        pt = at(lq)
+        others = [x for x in seen if x != lq and seen[x].alpha != pt.alpha]
+        if not others or pt.alpha == alpha:
+            return pt
+        o = seen[min(others, key=lambda x: abs(x - lq))]
+        slope = abs((o.q - pt.q) / (o.alpha - pt.alpha))
+        return dataclasses.replace(pt, q_root_error=abs(pt.alpha - alpha) * slope)
 
     def secant_gap(lq):     # a secant step may leave the resolved range: fall back to brentq
         if not np.log(qh_min) - 5 < lq < np.log(qh_max) + 5:
@@ -248,7 +267,7 @@ def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=
             sol = optimize.root_scalar(secant_gap, x0=np.log(qh_guess), x1=np.log(qh_guess) + 0.05,
                                        method="secant", xtol=1e-11, rtol=1e-12, maxiter=30)
             if sol.converged and np.log(qh_min) < sol.root < np.log(qh_max):
-                pt = rs_point(measures, float(np.exp(sol.root)), kappa, shannon)
+                pt = root(sol.root)
                 if abs(pt.alpha - alpha) <= alpha_tol * max(1.0, alpha):
                     return pt
         except (ConvergenceError, FloatingPointError, OverflowError):
@@ -267,8 +286,7 @@ def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=
         if g is None or hi >= np.log(qh_max):
             raise ValueError(f"alpha={alpha} is beyond the resolved range (q -> 1, alpha_rs)")
         lo, hi = hi, min(hi + np.log(4.0), np.log(qh_max))
-    lq = optimize.brentq(gap, lo, hi, xtol=1e-11, rtol=1e-12)
-    return rs_point(measures, float(np.exp(lq)), kappa, shannon)
+    return root(optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-14))
 
 
 def alpha_rs_limit(measures, kappa: float) -> float:
