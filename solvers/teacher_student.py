@@ -188,6 +188,19 @@ class MaxMarginPoint:
     separable: bool
 
 
+def _largest_margin(objective, xtol, rtol=4 * np.finfo(float).eps):
+    """The kappa where max_R [A^2 - alpha E] (decreasing in kappa) crosses 0 (E8), bracketed
+    by doubling from [-1, 1]."""
+    k_lo, k_hi = -1.0, 1.0
+    while objective(k_hi) > 0:
+        k_hi *= 2
+    while objective(k_lo) < 0:
+        k_lo *= 2
+        if k_lo < -100:
+            raise ArithmeticError("no margin found (the objective stays negative)")
+    return optimize.brentq(objective, k_lo, k_hi, xtol=xtol, rtol=rtol)
+
+
 def spherical_max_margin(alpha: float, E, E_R, r_tol=1e-15):
     """E8 for the spherical student with its exact A(R) = sqrt(1 - R^2), no curve: kappa is
     the largest margin with max_R [1 - R^2 - alpha E(R, kappa)] = 0, the max where
@@ -207,14 +220,7 @@ def spherical_max_margin(alpha: float, E, E_R, r_tol=1e-15):
         r = r_star(kappa)
         return 1.0 - r * r - alpha * E(r, kappa), r
 
-    k_lo, k_hi = -1.0, 1.0
-    while best(k_hi)[0] > 0:
-        k_hi *= 2
-    while best(k_lo)[0] < 0:
-        k_lo *= 2
-        if k_lo < -100:
-            raise ArithmeticError("no margin found (the objective stays negative)")
-    kappa = optimize.brentq(lambda k: best(k)[0], k_lo, k_hi, xtol=1e-15, rtol=1e-15)
+    kappa = _largest_margin(lambda k: best(k)[0], xtol=1e-15, rtol=1e-15)
     R = r_star(kappa)
     return MaxMarginPoint(alpha, kappa, R, float(np.arccos(np.clip(R, -1, 1)) / np.pi), float("nan"), 1.0,
                           kappa > 0)
@@ -257,14 +263,7 @@ def max_margin(student: Student, alpha: float, curve=None, noise=0.0, flip=0.0, 
                                        options={"xatol": 1e-10})
         return (-res.fun, float(res.x)) if -res.fun >= vals[i] else (vals[i], float(lr[i]))
 
-    k_lo, k_hi = -1.0, 1.0
-    while best(k_hi)[0] > 0:
-        k_hi *= 2
-    while best(k_lo)[0] < 0:
-        k_lo *= 2
-        if k_lo < -100:
-            raise ArithmeticError("no margin found (the objective stays negative)")
-    kappa = optimize.brentq(lambda k: best(k)[0], k_lo, k_hi, xtol=1e-12)
+    kappa = _largest_margin(lambda k: best(k)[0], xtol=1e-12)
     _, x = best(kappa)
     R = float(r_spline(x))
     return MaxMarginPoint(alpha, kappa, R, float(np.arccos(np.clip(R, -1, 1)) / np.pi), float(np.exp(x)), r_max,
