@@ -174,7 +174,7 @@ def capacity(prior, kappa=0, dps: int = 30, entropy: bool = True):
     if measures is not None:
         _warn_runtime(p, dps, len(kappas))
     for k, r in zip(kappas, e3):
-        a_ent, a_at, err, method = None, None, r.error, "E3 closed form (mp.quad, dps and dps+10 compared)"
+        a_ent, a_at, err, method = None, None, r.error, r.method
         if measures is not None:
             _check_resolvable(p, r.alpha_c)
             a_ent, a_at, err_ent, how = _discrete_criteria(p, measures, k, dps)

@@ -117,6 +117,11 @@ class CapacityE3:
     dps: int
     w2_error: mp.mpf = mp.mpf(0)   # estimated absolute error of w2
     rho_error: mp.mpf = mp.mpf(0)  # estimated absolute error of ez_t
+    method: str = "E3 closed form (mp.quad, dps and dps+10 compared)"
+
+
+E3_LATTICE = "E3 closed form (lattice trapezoid in z, its rounding checked at dps+10)"
+E3_ATOMS = "E3 closed form (sum over the atoms' quantile steps, dps and dps+10 compared)"
 
 
 def capacity_e3(prior, kappas, dps: int = 30):
@@ -134,7 +139,9 @@ def capacity_e3(prior, kappas, dps: int = 30):
         unit = prior.normalized()
     with mp.workdps(dps + GUARD):
         fac = transport_factors(unit)
-    if all(on_lattice(part) for _, part in unit.groups):
+    lattice = all(on_lattice(part) for _, part in unit.groups)
+    atoms = all(part.is_discrete for _, part in unit.groups)
+    if lattice:
         # the lattice trapezoid checks its own rounding (10 more digits at sample points,
         # `_ez_lattice`): no second run; the second moments (closed forms) are compared
         with mp.workdps(dps + 10 + GUARD):
@@ -159,7 +166,8 @@ def capacity_e3(prior, kappas, dps: int = 30):
             if not (mp.isfinite(b) and b <= fac_hi.bound ** 2 / i_k + err):
                 raise BoundViolation(f"E3: alpha_c = {mp.nstr(b, 10)} exceeds the bound "
                                      f"(sd/rms)^2 / I(kappa) = {mp.nstr(fac_hi.bound ** 2 / i_k, 10)}")
-            out.append(CapacityE3(mp.mpf(k), b, fac_hi.rho, w2, err, dps, w2_err, rho_err))
+            out.append(CapacityE3(mp.mpf(k), b, fac_hi.rho, w2, err, dps, w2_err, rho_err,
+                                  *((E3_LATTICE,) if lattice else (E3_ATOMS,) if atoms else ())))
     return out
 
 

@@ -89,3 +89,10 @@ def test_I_float_and_mp_agree():
 def test_bad_arguments(kw, fragment):
     with pytest.raises(ValueError, match=fragment):
         replica.capacity("gaussian", **kw)
+
+
+@pytest.mark.parametrize("spec, word", [("lognormal:sigma=1", "lattice trapezoid"), ("gamma:k=2", "mp.quad"),
+                                        ("ternary", "atoms' quantile steps")])
+def test_capacity_names_the_e3_method_it_used(spec, word):
+    """The method line says how E3 was computed (it said 'mp.quad' for the lattice laws too)."""
+    assert word in replica.capacity(spec, dps=20, entropy=False).method
