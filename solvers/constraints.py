@@ -64,6 +64,14 @@ class Constraint:
     rules = ("max-margin", "gibbs")   # learning rules defined for this student; the first is the default
     tol, maxiter = 1e-10, 2000
     warn_unconverged = False   # a non-converged alpha gives a warned NaN row instead of an error
+    empty_label = "version space empty (q -> 1): the labels are not separable by this student"
+
+    @property
+    def continuous_weights(self) -> bool:
+        """Weights with a density: Gibbs learning's q -> 1 (normalised) is then the version
+        space closing, not a state of its own (discrete weights have the perfect state)."""
+        prior = getattr(self, "prior", None)
+        return prior is not None and not prior.is_discrete
     nishimori_unique = False   # one Nishimori fixed point: solve by bracketing, not branch scans
 
     def start(self, teacher):
@@ -143,6 +151,7 @@ class Spherical(Constraint):
     name, label = "spherical", "spherical student"
     tol, maxiter = 1e-11, 5000
     nishimori_unique = True
+    continuous_weights = True
 
     def nishimori_with(self, teacher_prior):
         return True    # G_S and G_E see the teacher only through E w0^2 = 1
@@ -215,6 +224,7 @@ class Sign(Constraint):
     down critically: the driver then polishes with a Powell root in log(1 - q)."""
 
     name, label = "sign", "sign-constrained student, norm fixed"
+    continuous_weights = True
     polish = True
     warn_unconverged = True      # critical slowing down just before the version space closes
     empty_label = "version space empty (q -> 1): the labels are not separable with w >= 0"

@@ -52,6 +52,7 @@ def gibbs_point(constraint, channel, alpha, teacher, start=None, damping=0.5, to
     x = tuple(start if start is not None else constraint.start(teacher))
     for _ in range(maxiter):
         new, conj, aux = _step(constraint, channel, alpha, teacher, x)
+        _check_open(constraint, alpha, new)
         if max(abs(a - b) for a, b in zip(new, x)) < tol:
             return _finish(constraint, channel, alpha, teacher, new, conj, aux, "damped fixed point")
         x = constraint.damp(x, new, damping)
@@ -59,8 +60,23 @@ def gibbs_point(constraint, channel, alpha, teacher, start=None, damping=0.5, to
         point = _powell(constraint, channel, alpha, teacher, x)
         if point is not None:
             return point
+    _check_open(constraint, alpha, x)
     shown = ", ".join(f"{n}={v:.6g}" for n, v in zip(constraint.params, x))
     raise ConvergenceError(f"{constraint.label}: Gibbs fixed point not converged at alpha={alpha} ({shown})")
+
+
+CLOSED = 1 - 1e-9   # normalised q beyond which continuous weights have no version space left
+
+
+def _check_open(constraint, alpha, x):
+    """VersionSpaceEmpty where Gibbs learning of continuous weights ran to q -> 1 (q/Q for a
+    soft prior): the labels are not separable by the student (zero-temperature Gibbs samples
+    the version space), which a damped iteration shows as a stall or a degenerate point
+    (a soft lognormal student: Q -> 0, free entropy -inf), not as a fixed point."""
+    from .constraints import VersionSpaceEmpty
+
+    if constraint.continuous_weights and constraint.overlaps(x)[0] > CLOSED:
+        raise VersionSpaceEmpty(f"q -> 1 at alpha = {alpha:g}: {constraint.empty_label}")
 
 
 def _powell(constraint, channel, alpha, teacher, x):

@@ -304,3 +304,20 @@ def test_gibbs_eps_error_is_computed_and_bounds_a_closed_form():
     assert abs(g.eps_g - s.eps_g) <= g.eps_error < 1e-9
     ln, = replica.teacher_student("gaussian", "lognormal", rule="gibbs", alphas=(0.5,), noise=0.3)
     assert 1e-9 < ln.eps_error < 1e-4
+
+
+def test_gibbs_version_space_closes_where_the_max_margin_reaches_zero():
+    """Zero-temperature Gibbs learning samples the version space: with label noise it
+    closes (q -> 1) at the load where the max margin (E8, exact spherical A(R)) reaches
+    kappa = 0.  Below it a Gibbs point, above it 'version space empty' (was a
+    ConvergenceError that aborted the run, and a soft lognormal student returned Q -> 0
+    with free entropy -inf)."""
+    from scipy import optimize
+    a_star = optimize.brentq(lambda a: replica.teacher_student("binary", "spherical", alphas=(a,), noise=0.3)[0].kappa,
+                             5.0, 7.0, xtol=1e-6)
+    below, above = replica.teacher_student("binary", "spherical", rule="gibbs", alphas=(0.97 * a_star, 1.03 * a_star),
+                                           noise=0.3)
+    assert below.q < 1 - 1e-6 and np.isfinite(below.eps_g)
+    assert above.branch.startswith("version space empty") and np.isnan(above.eps_g)
+    soft = replica.teacher_student("binary", "soft:lognormal", rule="gibbs", alphas=(0.5, 2.0), noise=0.3)
+    assert np.isfinite(soft[0].free_entropy) and soft[1].branch.startswith("version space empty")
