@@ -321,3 +321,15 @@ def test_gibbs_version_space_closes_where_the_max_margin_reaches_zero():
     assert above.branch.startswith("version space empty") and np.isnan(above.eps_g)
     soft = replica.teacher_student("binary", "soft:lognormal", rule="gibbs", alphas=(0.5, 2.0), noise=0.3)
     assert np.isfinite(soft[0].free_entropy) and soft[1].branch.startswith("version space empty")
+
+
+@pytest.mark.xfail(strict=True, reason="known defect (issue 17): the soft student on 64 nodes; at alpha = 5 its "
+                                       "eps error (64 vs 96 nodes, 2.2e-4) is below the actual 2.3e-4")
+def test_soft_gaussian_student_is_spherical_within_its_error():
+    """A Gaussian soft prior conditioned on the version-space cone keeps its radial law (Q = 1),
+    so Gibbs learning with it is the spherical student: the printed eps error must cover the
+    difference.  It does at alpha 0.5 and 2 (6e-12 vs 1.4e-10), not at 5."""
+    for a in (0.5, 2.0, 5.0):
+        s, = replica.teacher_student("binary", "spherical", rule="gibbs", alphas=(a,), noise=0.3)
+        g, = replica.teacher_student("binary", "soft:gaussian", rule="gibbs", alphas=(a,), noise=0.3)
+        assert abs(g.eps_g - s.eps_g) <= g.eps_error, a
