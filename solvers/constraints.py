@@ -22,14 +22,9 @@ import numpy as np
 from scipy import optimize, special
 
 from .gaussian import g_ratio, gauss_hermite
-from .rs_saddle import ConvergenceError, measures_of, posterior_of, solve_lagrange
+from .rs_saddle import ConvergenceError, VersionSpaceEmpty, measures_of, posterior_of, solve_lagrange
 
 Z_NODES = 80
-
-
-class VersionSpaceEmpty(ArithmeticError):
-    """q -> 1 in Gibbs learning: the student family cannot fit the teacher's labels beyond
-    this alpha (zero temperature, noise-free): the version space is empty."""
 
 
 class TeacherNodes:

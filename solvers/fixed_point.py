@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 from scipy import optimize
 
-from .rs_saddle import ConvergenceError
+from .rs_saddle import ConvergenceError, VersionSpaceEmpty
 
 Q_SCAN = np.linspace(1e-4, 0.995, 400)
 
@@ -73,8 +73,6 @@ def _check_open(constraint, alpha, x):
     soft prior): the labels are not separable by the student (zero-temperature Gibbs samples
     the version space), which a damped iteration shows as a stall or a degenerate point
     (a soft lognormal student: Q -> 0, free entropy -inf), not as a fixed point."""
-    from .constraints import VersionSpaceEmpty
-
     if constraint.continuous_weights and constraint.overlaps(x)[0] > CLOSED:
         raise VersionSpaceEmpty(f"q -> 1 at alpha = {alpha:g}: {constraint.empty_label}")
 

@@ -35,6 +35,11 @@ class ConvergenceError(ArithmeticError):
     """The saddle-point solve did not reach its tolerance."""
 
 
+class VersionSpaceEmpty(ArithmeticError):
+    """q -> 1 in Gibbs learning: the student family cannot fit the teacher's labels beyond
+    this alpha (zero temperature): the version space is empty."""
+
+
 PANEL = 0.5            # base Gauss-Legendre panel width in z
 GL_ORDER = 10
 
