@@ -231,8 +231,7 @@ class Sign(Constraint):
         return q0, min(np.sqrt(q0) * float(teacher.p0 @ teacher.w0), 0.99 * np.sqrt(q0))
 
     def conjugates(self, x, alpha, channel):
-        if x[0] > 1 - 1e-9:
-            raise VersionSpaceEmpty(self._empty(alpha))
+        # q -> 1 itself is caught for every continuous-weight student (fixed_point._check_open)
         conj, g = super().conjugates(x, alpha, channel)
         if not (np.isfinite(conj[0]) and conj[0] > 0):
             raise VersionSpaceEmpty(self._empty(alpha))
@@ -393,8 +392,8 @@ class GroupDistribution(Constraint):
             d.__dict__["measure"] = m       # the commonly rescaled nodes, not the group's own
             self.parts.append((m.frac, d))
 
-    def start(self, teacher):
-        return (0.05, 0.05)
+    start = Distribution.start
+    sympy_G_S = Distribution.sympy_G_S
 
     def update(self, conj, teacher):
         outs = [d.update(conj, teacher) for _, d in self.parts]
@@ -412,11 +411,6 @@ class GroupDistribution(Constraint):
 
         return GroupCoupling(w0, p0, [(f, TransportStudent(w0, p0, law.np_ppf, teacher_prior))
                                       for f, law in self.prior.normalized().groups])
-
-    def sympy_G_S(self, teacher=None):
-        from .entropic_pieces import distribution_piece
-
-        return distribution_piece(self.prior, teacher)
 
 
 class Soft(_OnNodes):

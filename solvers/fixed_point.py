@@ -32,6 +32,7 @@ class FixedPoint:
 
 
 def _step(constraint, channel, alpha, teacher, x):
+    _check_open(constraint, alpha, x)     # every iterate, the Powell polish's included
     conj, _ = constraint.conjugates(x, alpha, channel)
     new, aux = constraint.update(conj, teacher)
     return new, conj, aux
@@ -52,7 +53,6 @@ def gibbs_point(constraint, channel, alpha, teacher, start=None, damping=0.5, to
     x = tuple(start if start is not None else constraint.start(teacher))
     for _ in range(maxiter):
         new, conj, aux = _step(constraint, channel, alpha, teacher, x)
-        _check_open(constraint, alpha, new)
         if max(abs(a - b) for a, b in zip(new, x)) < tol:
             return _finish(constraint, channel, alpha, teacher, new, conj, aux, "damped fixed point")
         x = constraint.damp(x, new, damping)
