@@ -240,20 +240,17 @@ def _unconverged(con, alpha, exc):
 GIBBS_NODES = (64, 96)   # the teacher's (and a node-built student's) nodes: the point, its check
 
 
-def _on_nodes(con, n):
-    """The same student on n reference nodes (students with no nodes are returned as they are)."""
-    return type(con)(con.prior, n) if isinstance(con, (C._OnNodes, C.GroupDistribution)) else con
-
-
 def _gibbs(con, channel, pt, alphas):
     """The damped Gibbs fixed point (E5-E6) along alpha, continued from each solution.  eps
-    error: the difference to the fixed point on the second node count (teacher and student
-    nodes; atoms are exact on both) plus the fixed point's tolerance through d eps/dR (it
-    was printed as 0)."""
+    error: the difference to the fixed point on the second discretisation (`on_nodes`: the
+    second node count for teacher and node-built students, atoms exact on both; the COARSE
+    layout for a continuous soft prior) plus the fixed point's distance to the root (a
+    Newton step, or the last step over one minus the contraction rate; at least the
+    tolerance) through d eps/dR (it was printed as 0)."""
     n1, n2 = GIBBS_NODES
     pts = fp.gibbs_curve(con, channel, alphas, C.TeacherNodes.of(pt, n1),
                          on_error=lambda a, e: _unconverged(con, a, e))
-    check = _on_nodes(con, n2)
+    check = con.on_nodes(n2)
     pts2 = fp.gibbs_curve(check, channel, alphas, C.TeacherNodes.of(pt, n2), on_error=lambda a, e: None)
     out = []
     for p, p2 in zip(pts, pts2):
@@ -261,8 +258,9 @@ def _gibbs(con, channel, pt, alphas):
             out.append(p)
             continue
         eps, R = con.eps_g(p.x), p.x[-1]
+        tol = max(p.x_error, p2.x_error) if p2 is not None else p.x_error
         err = math.nan if p2 is None else abs(check.eps_g(p2.x) - eps) + \
-            con.tol * (1 + 1 / (math.pi * math.sqrt(max(1 - R * R, 1e-300))))
+            max(tol, con.tol) * (1 + 1 / (math.pi * math.sqrt(max(1 - R * R, 1e-300))))
         out.append(TSPoint(p.alpha, R, p.x[-2], eps, None, p.free_entropy, con.gibbs_label(p.x), err))
     return out
 

@@ -43,7 +43,17 @@ class TeacherNodes:
     @classmethod
     def of(cls, prior, n_nodes=64):
         m = measures_of(prior, n_nodes)[0]
-        return cls(m.w, m.p)
+        out = cls(m.w, m.p)
+        out.prior = prior
+        return out
+
+    @functools.cached_property
+    def law(self):
+        """The teacher's law as a continuous measure (solvers.posterior), for students that
+        integrate the teacher without nodes; needs a teacher made by `of`."""
+        from .posterior import LawQuadrature
+
+        return LawQuadrature(self.prior.normalized())
 
 
 def _r_below_sqrt_q(q, R):
@@ -83,6 +93,15 @@ class Constraint:
 
     def update(self, conj, teacher):
         raise NotImplementedError
+
+    def change(self, new, x):
+        """The size of one step of the fixed-point map, which the tolerance is applied to."""
+        return max(abs(a - b) for a, b in zip(new, x))
+
+    def on_nodes(self, n_nodes):
+        """The same student on a second discretisation (n_nodes reference nodes, or another
+        layout), for an error estimate; a student with none is returned as it is."""
+        return self
 
     def entropic(self, x, conj, aux, teacher):
         raise NotImplementedError
@@ -289,6 +308,19 @@ class _OnNodes(Constraint):
     def measure(self):
         return measures_of(self.prior, self.n_nodes)[0]
 
+    @functools.cached_property
+    def law(self):
+        """The continuous-measure quadrature (solvers.posterior), or None for a purely
+        discrete law (exact on its atoms)."""
+        if self.prior.is_discrete:
+            return None
+        from .posterior import LawQuadrature
+
+        return LawQuadrature(self.prior.normalized())
+
+    def on_nodes(self, n_nodes):
+        return type(self)(self.prior, n_nodes)
+
 
 class Distribution(_OnNodes):
     """Weights constrained to the law P_S (E5-E6 at finite q): the Lagrange function lambda
@@ -394,6 +426,7 @@ class GroupDistribution(Constraint):
 
     start = Distribution.start
     sympy_G_S = Distribution.sympy_G_S
+    on_nodes = _OnNodes.on_nodes
 
     def update(self, conj, teacher):
         outs = [d.update(conj, teacher) for _, d in self.parts]
@@ -416,20 +449,55 @@ class GroupDistribution(Constraint):
 class Soft(_OnNodes):
     """A soft prior P_S on the student's weights (THEORY.md E1, soft form): the norm Q is an
     order parameter with conjugate Qhat,
-        G_S = Qhat Q/2 + qhat q/2 - Rhat R + E log sum_j ps_j e^{-(Qhat+qhat) w_j^2/2 + b w_j},
-    and G_E depends on the normalised overlaps q/Q, R/sqrt(Q) (chain rule in `conjugates`)."""
+        G_S = Qhat Q/2 + qhat q/2 - Rhat R + E log int P_S(dw) e^{-(Qhat+qhat) w^2/2 + b w},
+    and G_E depends on the normalised overlaps q/Q, R/sqrt(Q) (chain rule in `conjugates`).
+    A law with a continuous part is integrated as a continuous measure, and the teacher with
+    it (solvers.posterior.soft_moments; `layout` FINE, its check COARSE); a purely discrete
+    law on its atoms, the teacher on its nodes."""
 
     name, label = "soft", "soft prior"
     params = ("Q", "q", "R")
     rules = ("gibbs",)
     maxiter = 5000
+    accelerate = 25     # the damped map contracts slowly (~1000 steps): roots tried at steps 25, 50, 100, ...
+
+    def __init__(self, prior, n_nodes=64, layout=None):
+        super().__init__(prior, n_nodes)
+        self.layout = layout
+
+    def on_nodes(self, n_nodes):
+        from . import posterior as P
+
+        return type(self)(self.prior, n_nodes, P.COARSE if self.law is not None else None)
 
     def start(self, teacher):
         return (1.0, 0.3, 0.3)
 
+    @property
+    def chart(self):
+        """(to_x, from_x): Q = e^a, q = Q / (1 + e^-b), R = sqrt(q) tanh c, so that any
+        (a, b, c) is a state (0 < q < Q, |R| < sqrt q); fixed_point._root works in it."""
+        def to_x(v):
+            Q = float(np.exp(v[0]))
+            q = Q * float(special.expit(v[1]))
+            return Q, q, float(np.sqrt(q) * np.tanh(v[2]))
+
+        def from_x(x):
+            Q, q, R = x
+            return np.array([np.log(Q), special.logit(q / Q), np.arctanh(R / np.sqrt(q))])
+
+        return to_x, from_x
+
     def overlaps(self, x):
         Q, q, R = x
         return q / Q, R / np.sqrt(Q)
+
+    def change(self, new, x):
+        """Relative in Q, absolute in the normalised overlaps: an absolute step in (Q, q, R)
+        falls below any tolerance as Q -> 0, where the version space closes (q/Q -> 1) with
+        the norm shrinking, and was taken for a fixed point (free entropy -1e5)."""
+        (o1, o2), (p1, p2) = self.overlaps(new), self.overlaps(x)
+        return max(abs(np.log(new[0] / x[0])), abs(o1 - p1), abs(o2 - p2))
 
     def conjugates(self, x, alpha, channel):
         Q, q, R = x
@@ -438,18 +506,24 @@ class Soft(_OnNodes):
         return (-2 * alpha * dQ, -2 * alpha * dq / Q, alpha * dr / np.sqrt(Q)), g
 
     def update(self, conj, teacher):
+        """(Q, q, R) = (E <w^2>, E <w>^2, E <w> w0) and E log Z (E5, soft form)."""
         Qh, qh, Rh = conj
+        if self.law is not None:
+            from . import posterior as P
+
+            m = P.soft_moments(self.law, teacher.law, Qh + qh, qh, Rh, self.layout or P.FINE)
+            return (m.second, m.q, m.R), m.log_z
         b, w = teacher.field(qh, Rh), self.measure.w
         logits = self.measure.logp[None, :] - (Qh + qh) * w[None, :] ** 2 / 2 + b[:, None] * w[None, :]
         logz = special.logsumexp(logits, axis=1)
         post = np.exp(logits - logz[:, None])
         mean, second = post @ w, post @ w ** 2
         wt = teacher.weight
-        return (wt @ second, wt @ mean ** 2, wt @ (mean * teacher.w0_grid)), logz
+        return (wt @ second, wt @ mean ** 2, wt @ (mean * teacher.w0_grid)), wt @ logz
 
-    def entropic(self, x, conj, logz, teacher):
+    def entropic(self, x, conj, log_z, teacher):
         (Q, q, R), (Qh, qh, Rh) = x, conj
-        return Qh * Q / 2 + qh * q / 2 - Rh * R + teacher.weight @ logz
+        return Qh * Q / 2 + qh * q / 2 - Rh * R + log_z
 
     def damp(self, x, new, damping):
         Q = (1 - damping) * x[0] + damping * new[0]
@@ -481,15 +555,6 @@ class Bayes(_OnNodes):
 
     def __init__(self, prior, n_nodes=48):
         super().__init__(prior, n_nodes)
-
-    @functools.cached_property
-    def law(self):
-        """The continuous-measure quadrature, or None for a purely discrete law."""
-        if self.prior.is_discrete:
-            return None
-        from .posterior import LawQuadrature
-
-        return LawQuadrature(self.prior.normalized())
 
     @functools.cached_property
     def table(self):

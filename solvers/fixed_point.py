@@ -29,6 +29,7 @@ class FixedPoint:
     conj: tuple
     free_entropy: float
     method: str
+    x_error: float = 0.0     # an estimate of |x - x*|: the last map step over (1 - its contraction rate)
 
 
 def _step(constraint, channel, alpha, teacher, x):
@@ -38,10 +39,18 @@ def _step(constraint, channel, alpha, teacher, x):
     return new, conj, aux
 
 
-def _finish(constraint, channel, alpha, teacher, x, conj, aux, method):
+def _finish(constraint, channel, alpha, teacher, x, conj, aux, method, x_error=0.0):
     g = channel.G_E(*constraint.overlaps(x))
     f = constraint.entropic(x, conj, aux, teacher) + alpha * g
-    return FixedPoint(alpha, tuple(float(v) for v in x), tuple(float(c) for c in conj), float(f), method)
+    return FixedPoint(alpha, tuple(float(v) for v in x), tuple(float(c) for c in conj), float(f), method,
+                      float(x_error))
+
+
+def _distance(step, rate, damping):
+    """|x - x*| from the undamped map's step |F(x) - x| and the damped iteration's rate
+    rho_d = (1 - d) + d rho_F: |x - x*| <= step / (1 - |rho_F|) near the fixed point."""
+    rho = min(abs(rate - (1 - damping)) / damping, 0.9999) if np.isfinite(rate) else 0.9999
+    return step / (1 - rho)
 
 
 def gibbs_point(constraint, channel, alpha, teacher, start=None, damping=0.5, tol=None, maxiter=None):
@@ -51,11 +60,23 @@ def gibbs_point(constraint, channel, alpha, teacher, start=None, damping=0.5, to
     tol = constraint.tol if tol is None else tol
     maxiter = constraint.maxiter if maxiter is None else maxiter
     x = tuple(start if start is not None else constraint.start(teacher))
-    for _ in range(maxiter):
+    accelerate = getattr(constraint, "accelerate", None)
+    last, rate = np.nan, np.nan
+    for i in range(maxiter):
         new, conj, aux = _step(constraint, channel, alpha, teacher, x)
-        if max(abs(a - b) for a, b in zip(new, x)) < tol:
-            return _finish(constraint, channel, alpha, teacher, new, conj, aux, "damped fixed point")
+        step = constraint.change(new, x)
+        rate, last = step / last, step
+        if step < tol:
+            # a slowly contracting map stops ~tol / (1 - rate) short: polish it to a root
+            point = _root(constraint, channel, alpha, teacher, new, tol * 0.1) if accelerate else None
+            return point or _finish(constraint, channel, alpha, teacher, new, conj, aux, "damped fixed point",
+                                    _distance(step, rate, damping))
         x = constraint.damp(x, new, damping)
+        k, rem = divmod(i + 1, accelerate or 1)
+        if accelerate and rem == 0 and k & (k - 1) == 0:       # at 25, 50, 100, 200, ... steps
+            point = _root(constraint, channel, alpha, teacher, x, tol * 0.1)
+            if point is not None:
+                return point
     if getattr(constraint, "polish", False):
         point = _powell(constraint, channel, alpha, teacher, x)
         if point is not None:
@@ -77,6 +98,47 @@ def _check_open(constraint, alpha, x):
         raise VersionSpaceEmpty(f"q -> 1 at alpha = {alpha:g}: {constraint.empty_label}")
 
 
+def _root(constraint, channel, alpha, teacher, x, tol):
+    """The fixed point x = map(x) by scipy's hybrid Powell from a damped iterate, for a
+    constraint whose damped map contracts slowly (`accelerate`: after that many damped
+    steps); None (the damped iteration goes on) if it fails or leaves the domain."""
+    to_x, from_x = constraint.chart      # unconstrained coordinates: the root stays in the domain
+
+    def residual(v):
+        xx = to_x(v)
+        return np.array(_step(constraint, channel, alpha, teacher, xx)[0]) - np.array(xx)
+
+    try:
+        # success is judged below by the map itself: hybr's xtol test can miss a residual
+        # of 1e-18 (the quadrature's panel counts make the map piecewise smooth)
+        sol = optimize.root(residual, from_x(x), method="hybr", options={"xtol": 1e-13, "maxfev": 100})
+        xx = to_x(sol.x)
+        new, conj, aux = _step(constraint, channel, alpha, teacher, xx)
+    except VersionSpaceEmpty:
+        raise
+    except (ArithmeticError, ValueError):
+        return None
+    # the root the damped iteration was heading for, not another (Q -> 0 is a fixed point too)
+    near = np.max(np.abs(from_x(xx) - from_x(x))) < 1.0
+    if near and constraint.change(new, xx) < tol:
+        return _finish(constraint, channel, alpha, teacher, new, conj, aux, "hybrid Powell root",
+                       _newton_distance(constraint, residual, to_x, sol.x))
+    return None
+
+
+def _newton_distance(constraint, residual, to_x, v):
+    """|x - x*| at a root v, as the length of one Newton step on a fresh forward-difference
+    Jacobian (the map's quadrature noise, ~1e-12, sets the floor), doubled."""
+    r = residual(v)
+    h = 1e-6 * np.maximum(1.0, np.abs(v))
+    jac = np.column_stack([(residual(v + h[i] * np.eye(len(v))[i]) - r) / h[i] for i in range(len(v))])
+    try:
+        dv = np.linalg.solve(jac, -r)
+    except np.linalg.LinAlgError:
+        return np.inf
+    return 2 * constraint.change(to_x(v + dv), to_x(v))
+
+
 def _powell(constraint, channel, alpha, teacher, x):
     """The fixed point in u = log(1 - q) (keeps q < 1) and R, by scipy's hybrid Powell."""
     iq = constraint.params.index("q")
@@ -94,7 +156,7 @@ def _powell(constraint, channel, alpha, teacher, x):
         return None
     xx = to_x(sol.x)
     new, conj, aux = _step(constraint, channel, alpha, teacher, xx)
-    if max(abs(a - b) for a, b in zip(new, xx)) < 1e-9:
+    if constraint.change(new, xx) < 1e-9:
         return _finish(constraint, channel, alpha, teacher, new, conj, aux, "hybrid Powell root")
     return None
 

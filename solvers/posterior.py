@@ -11,6 +11,10 @@ tau = sqrt(qhat)/A: the outer expectation is int dx N0_T(x) f(r x), N0_T the tea
 smoothed at width tau/r.  On the Nishimori line (P_S = P_T, Rhat = qhat = A) r = 1 and the
 outer density is the inner N0 itself:  1 - q = int du N0(u) Var(u).
 
+A soft-prior student (`soft_moments`) has fields u = b/A that can lie far outside the
+student's support, or where N0 underflows: `log_moments` gives log N0 and the centred
+ratios M_k/N0 on a window located on the log integrand itself (grids, then Newton's peak).
+
 Quadrature.  A continuous part is integrated in its Gaussian-quantile variable s,
 w = T(s) = F^{-1}(Phi(s)) (the law's exact np_transport): P(dw) = Ds, smooth at every
 support edge.  For each u the kernel window |w - u| <= L sigma is mapped to s and cut into
@@ -29,6 +33,7 @@ import numpy as np
 from scipy import special
 
 from .gaussian import _gauss_legendre, panel_nodes
+from .rs_saddle import ConvergenceError
 
 L_WIN = 9.0        # kernel window half-width in sigma: e^{-81/2} ~ 2.6e-18 of the peak
 S_MAX = 9.5        # quantile variable range: Phi(-9.5) ~ 1e-21
@@ -101,6 +106,28 @@ class LawQuadrature:
             n0, m1, m2 = n0 + c * k0, m1 + c * k1, m2 + c * k2
         return n0, m1, m2
 
+    def log_moments(self, u, sigma, lay: Layout):
+        """(log N0, M1/N0, M2/N0) at the points u: the moments in a form that holds for u
+        anywhere (a soft student, `soft_moments`), atoms and continuous parts combined."""
+        u = np.asarray(u, float)
+        logs, c1s, c2s = [], [], []
+        for a, p in zip(*self.atoms):
+            d = a - u
+            logs.append(np.log(p) - 0.5 * (d / sigma) ** 2 - np.log(sigma * SQRT_2PI))
+            c1s.append(d)
+            c2s.append(d * d)
+        for c, part in self.parts:
+            lg, c1, c2 = _log_part_moments(part, u, sigma, lay)
+            logs.append(np.log(c) + lg)
+            c1s.append(c1)
+            c2s.append(c2)
+        logs = np.array(logs)
+        with np.errstate(invalid="ignore"):       # NaN rows (beyond a part's reach) stay NaN
+            top = logs.max(axis=0)
+            wt = np.exp(logs - top)
+            n = wt.sum(axis=0)
+            return top + np.log(n), np.sum(wt * np.array(c1s), axis=0) / n, np.sum(wt * np.array(c2s), axis=0) / n
+
     # ------------------------------------------------------------ outer rule
     def edges(self, sigma, lay: Layout, scale=1.0):
         """Outer panel edges (in w / scale): the quantile grid of each part, sigma-graded
@@ -144,27 +171,143 @@ def outer_rule(edge_sets, lay: Layout):
     return panel_nodes(e, lay.outer_n)
 
 
-def _s_of(part, w):
-    """The quantile variable of w, Phi^{-1}(F(w)), each side from its own tail; +-S_MAX
+def _s_of(part, w, s_max=S_MAX):
+    """The quantile variable of w, Phi^{-1}(F(w)), each side from its own tail; +-s_max
     outside the support."""
     w = np.asarray(w, float)
+    exact = getattr(part, "np_s_of", None)
     with np.errstate(all="ignore"):
-        cdf, sf = part.np_cdf(w), part.np_sf(w)
-        s = np.where(cdf < 0.5, special.ndtri(cdf), -special.ndtri(sf))
+        if exact is not None:
+            s = exact(w)
+        else:
+            cdf, sf = part.np_cdf(w), part.np_sf(w)
+            s = np.where(cdf < 0.5, special.ndtri(cdf), -special.ndtri(sf))
     s = np.where(np.isnan(s), 0.0, s)
-    return np.clip(s, -S_MAX, S_MAX)
+    return np.clip(s, -s_max, s_max)
 
 
 PRE = 17   # points per window for placing the panels (psi is interpolated between them)
 
 
 def _part_moments(part, u, sigma, lay: Layout):
-    """int Ds (T - u)^k phi_sigma(u - T), k = 0, 1, 2, for each u (one continuous part)."""
+    """int Ds (T - u)^k phi_sigma(u - T), k = 0, 1, 2, for each u (one continuous part), on
+    the kernel window |T - u| <= L sigma."""
     s_lo, s_hi = _s_of(part, u - L_WIN * sigma), _s_of(part, u + L_WIN * sigma)
+    return tuple(_panel_sums(part, u, sigma, lay, s_lo, s_hi))
+
+
+S_EXT = 37.0       # the log form's range in s: Phi(-37) ~ 6e-301, above float64's floor
+D_LOG = 46.0       # its window: the log integrand within 46 of its peak (e^-46 ~ 1e-20)
+S_FAR = 300.0      # ... and for a law whose T is exact on the whole line (beyond: Newton's)
+SCAN_S = np.arange(-S_EXT, S_EXT + 1e-9, 0.5)
+C_ELL = 5.0       # its panels: at most this change of the log integrand in one
+MAX_PANELS_PER_STEP = 48   # ... and at most this many panels between two of the PRE points
+SCAN_W = np.linspace(-L_WIN, L_WIN, 37)
+
+
+def _log_part_moments(part, u, sigma, lay: Layout):
+    """(log N0, M1/N0, M2/N0) of one continuous part at every u, in the support or far
+    outside it (a soft student's field can put u where the kernel window holds no mass, or
+    where N0 underflows).  The window in s is where the log integrand
+    l(s) = -s^2/2 - (u - T(s))^2/(2 sigma^2) lies within D_LOG of its peak: located on an s
+    grid (broad peaks, the prior's bulk) joined to a sigma grid around u (narrow peaks),
+    then by Newton steps from the best grid point (a peak between the grids: a normal
+    student at u ~ 10^3); the sums are taken relative to the peak.  NaN where the window
+    leaves the range on which the law's T is exact (|s| <= part.s_reach)."""
+    reach = float(getattr(part, "s_reach", S_EXT))
+
+    def ell(s):
+        with np.errstate(all="ignore"):
+            v = -0.5 * s * s - 0.5 * ((u[:, None] - part.np_transport(s)) / sigma) ** 2
+        return np.where(np.isfinite(v), v, -np.inf)
+
+    s = np.concatenate([np.broadcast_to(SCAN_S, (len(u), len(SCAN_S))),
+                        _s_of(part, u[:, None] + sigma * SCAN_W[None, :], min(max(reach, S_EXT), S_FAR))], axis=1)
+    s.sort(axis=1)
+    lv = ell(s)
+    top = lv.max(axis=1)
+    inside = lv > top[:, None] - D_LOG
+    n, rows = s.shape[1], np.arange(len(u))
+    first, last = np.argmax(inside, axis=1), n - 1 - np.argmax(inside[:, ::-1], axis=1)
+    s_lo, s_hi = s[rows, np.maximum(first - 1, 0)], s[rows, np.minimum(last + 1, n - 1)]
+    peak, l_peak = _newton_peak(ell, s[rows, np.argmax(lv, axis=1)], top)
+    # a peak the grids did not see, or one at their ends: the window from Newton's peak
+    missed = (l_peak > top + D_LOG) | (peak < s_lo) | (peak > s_hi) | inside[:, 0] | inside[:, -1]
+    if np.any(missed):
+        lo, hi = _window_around(ell, peak, l_peak)
+        s_lo, s_hi = np.where(missed, lo, s_lo), np.where(missed, hi, s_hi)
+    top = np.maximum(top, l_peak)
+    # a window beyond |s| = s_reach: the law's T is not exact there
+    bad = (s_lo < -reach) | (s_hi > reach) | ~np.isfinite(s_hi - s_lo) | ~np.isfinite(top)
+    s_lo, s_hi = np.where(bad, 0.0, s_lo), np.where(bad, 1.0, s_hi)
+    top = np.where(bad, 0.0, top)
+    with np.errstate(all="ignore"):
+        k0, k1, k2 = _panel_sums(part, u, sigma, lay, s_lo, s_hi, shift=top)
+    top = np.where(bad, np.nan, top)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return top + np.log(k0), k1 / k0, k2 / k0
+
+
+def _newton_peak(ell, s, l0, steps=40):
+    """The maximum of ell (one row per entry) by safeguarded Newton steps in s from s, with
+    finite-difference derivatives; a step that does not raise ell is halved."""
+    s, l0 = s.astype(float).copy(), l0.copy()
+    for _ in range(steps):
+        h = 1e-4 * np.maximum(1.0, np.abs(s))
+        lp, lm = ell((s + h)[:, None])[:, 0], ell((s - h)[:, None])[:, 0]
+        d1, d2 = (lp - lm) / (2 * h), (lp - 2 * l0 + lm) / (h * h)
+        with np.errstate(all="ignore"):
+            step = np.where(d2 < 0, -d1 / d2, np.sign(d1) * np.maximum(1.0, np.abs(s)))
+        step = np.where(np.isfinite(step), step, 0.0)
+        moved = np.zeros(len(s), bool)
+        for _ in range(30):
+            trial = ell((s + step)[:, None])[:, 0]
+            up = trial > l0
+            s, l0 = np.where(up & ~moved, s + step, s), np.where(up & ~moved, trial, l0)
+            moved |= up
+            step = np.where(moved, step, 0.5 * step)
+        if not np.any(moved):
+            break
+    return s, l0
+
+
+def _window_around(ell, peak, l_peak):
+    """[lo, hi] around each peak where ell falls by D_LOG: steps from the curvature, doubled
+    until ell is below l_peak - D_LOG on both sides."""
+    h = 1e-4 * np.maximum(1.0, np.abs(peak))
+    lp, lm = ell((peak + h)[:, None])[:, 0], ell((peak - h)[:, None])[:, 0]
+    c = np.maximum(-(lp - 2 * l_peak + lm) / (h * h), 1e-300)
+    out = []
+    for sign in (-1.0, 1.0):
+        d = np.sqrt(2 * D_LOG / c)
+        for _ in range(60):
+            high = ell((peak + sign * d)[:, None])[:, 0] > l_peak - D_LOG
+            if not np.any(high):
+                break
+            d = np.where(high, 2 * d, d)
+        out.append(peak + sign * d)
+    return out[0], out[1]
+
+
+def _panel_sums(part, u, sigma, lay, s_lo, s_hi, shift=None):
+    """The three window sums on [s_lo, s_hi] per row, in Gauss-Legendre panels placed by psi."""
     t = np.linspace(0.0, 1.0, PRE)
     sg = s_lo[:, None] + (s_hi - s_lo)[:, None] * t[None, :]
     tg = part.np_transport(sg)
     psi = (sg - s_lo[:, None]) / lay.inner_h + np.abs(tg - tg[:, :1]) / (lay.inner_c * sigma)
+    psi = np.concatenate([np.zeros((len(u), 1)),
+                          np.cumsum(np.minimum(np.diff(psi, axis=1), MAX_PANELS_PER_STEP), axis=1)], axis=1)
+    if shift is not None:
+        # the log form: also at most C_ELL of change in the log integrand per panel where it
+        # matters (beyond a support edge, or lognormal's 0 at u < 0, the posterior decays
+        # on sigma^2/|u - edge|, far below sigma)
+        with np.errstate(all="ignore"):
+            lg = -0.5 * sg * sg - 0.5 * ((u[:, None] - tg) / sigma) ** 2 - shift[:, None]
+        lg = np.where(np.isfinite(lg), lg, -np.inf)
+        dl = np.abs(np.diff(lg, axis=1))
+        dl = np.where(np.maximum(lg[:, 1:], lg[:, :-1]) > -D_LOG, np.nan_to_num(dl, posinf=0.0), 0.0)
+        step = np.maximum(np.diff(psi, axis=1), np.minimum(dl / C_ELL, MAX_PANELS_PER_STEP))
+        psi = np.concatenate([np.zeros((len(u), 1)), np.cumsum(step, axis=1)], axis=1)
     need = np.maximum(1, np.ceil(psi[:, -1])).astype(int)
     kinks = [float(_s_of(part, k)) for k in _kinks(part)]
     for sk in kinks:
@@ -177,14 +320,14 @@ def _part_moments(part, u, sigma, lay: Layout):
     for npan in np.unique(cls):
         rows = np.flatnonzero(cls == npan)
         out[:, rows] = _window_sums(part, u[rows], sigma, lay, psi[rows], sg[rows], s_lo[rows], s_hi[rows],
-                                    int(npan), kinks)
-    return out[0], out[1], out[2]
+                                    int(npan), kinks, None if shift is None else shift[rows])
+    return out
 
 
 PANEL_CLASSES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
 
 
-def _window_sums(part, u, sigma, lay, psi, sg, s_lo, s_hi, npan, kinks=()):
+def _window_sums(part, u, sigma, lay, psi, sg, s_lo, s_hi, npan, kinks=(), shift=None):
     target = psi[:, -1:] * (np.arange(npan + 1) / npan)[None, :]
     # invert the piecewise-linear psi on each row
     j = np.clip(np.sum(psi[:, None, :] <= target[:, :, None], axis=2) - 1, 0, PRE - 2)
@@ -201,10 +344,55 @@ def _window_sums(part, u, sigma, lay, psi, sg, s_lo, s_hi, npan, kinks=()):
     xg, wg = _gauss_legendre(lay.inner_n)
     half, mid = 0.5 * np.diff(edges, axis=1), 0.5 * (edges[:, 1:] + edges[:, :-1])
     s = (mid[:, :, None] + half[:, :, None] * xg).reshape(len(u), -1)
-    ws = (half[:, :, None] * wg).reshape(len(u), -1) * np.exp(-0.5 * s * s) / SQRT_2PI
+    ws = (half[:, :, None] * wg).reshape(len(u), -1) / (2 * np.pi * sigma)
     d = part.np_transport(s) - u[:, None]
-    k = ws * np.exp(-0.5 * (d / sigma) ** 2) / (sigma * SQRT_2PI)
+    # one exponent: phi(s) phi_sigma(d) e^{-shift} does not underflow where each factor would
+    k = ws * np.exp(-0.5 * s * s - 0.5 * (d / sigma) ** 2 - (0.0 if shift is None else shift[:, None]))
     return k.sum(axis=1), (k * d).sum(axis=1), (k * d * d).sum(axis=1)
+
+
+# ---------------------------------------------------------------- a soft-prior student
+@dataclasses.dataclass(frozen=True)
+class SoftMoments:
+    second: float     # E <w^2>                   (-> Q)
+    q: float          # E <w>^2
+    R: float          # E <w> w0
+    log_z: float      # E log int P_S(dw) e^{-A w^2/2 + b w}
+    norm: float       # int dx N0_T (1 up to the quadrature error)
+
+
+def soft_moments(student: LawQuadrature, teacher: LawQuadrature, A, qh, rh, lay: Layout = FINE) -> SoftMoments:
+    """The soft student's E5 averages over b = sqrt(qhat) z + Rhat w0 (w0 ~ P_T) for the
+    posterior P_S(w) e^{-A w^2/2 + b w}, A = Qhat + qhat (THEORY.md E1 soft form, E5).
+    With u = b/A = r x, r = Rhat/A, x = w0 + omega z, omega = sqrt(qhat)/Rhat, every average
+    is int dx N0_T(x) f(r x) with N0_T the teacher's law smoothed at width omega (E[w0 | x]
+    N0_T = x N0_T + M1_T); the inner posterior moments come from `log_moments` (u may lie
+    far outside the student's support).  Outer panels: the teacher's edges at width omega
+    and the student's at width sigma = A^{-1/2}, mapped by 1/r."""
+    if not (A > 0 and rh > 0 and qh > 0):
+        raise ConvergenceError(f"soft student: Qhat + qhat = {A:.3g}, qhat = {qh:.3g}, Rhat = {rh:.3g} "
+                               "(the continuous engine needs all three > 0)")
+    sigma, r, omega = 1.0 / np.sqrt(A), rh / A, np.sqrt(qh) / rh
+    e_t = teacher.edges(omega, lay)
+    e_s = student.edges(sigma, lay, scale=r)
+    x, wx = outer_rule([e_t, np.clip(e_s, e_t[0], e_t[-1])], lay)
+    n0, m1, _ = teacher.moments(x, omega, lay)
+    pos = n0 > 0
+    x, wx, n0, m1 = x[pos], wx[pos], n0[pos], m1[pos]
+    u = r * x
+    logn, c1, c2 = student.log_moments(u, sigma, lay)
+    log_z = 0.5 * A * u * u + np.log(sigma * SQRT_2PI) + logn
+    bad = ~np.isfinite(log_z)
+    if np.any(bad):
+        lost = wx[bad] @ (n0[bad] * (1 + u[bad] ** 2))
+        if not lost < 1e-15:
+            raise ConvergenceError(f"soft student: posterior beyond the quadrature's range |s| <= {S_EXT:g} "
+                                   f"on a teacher mass of {lost:.2g}")
+        x, wx, n0, m1, u, logn, c1, c2, log_z = (v[~bad] for v in (x, wx, n0, m1, u, logn, c1, c2, log_z))
+    mean = u + c1
+    second = c2 + 2 * u * c1 + u * u           # Var + <w>^2, Var = c2 - c1^2
+    return SoftMoments(float(wx @ (n0 * second)), float(wx @ (n0 * mean * mean)),
+                       float(wx @ ((x * n0 + m1) * mean)), float(wx @ (n0 * log_z)), float(wx @ n0))
 
 
 # ---------------------------------------------------------------- the Nishimori line

@@ -323,13 +323,34 @@ def test_gibbs_version_space_closes_where_the_max_margin_reaches_zero():
     assert np.isfinite(soft[0].free_entropy) and soft[1].branch.startswith("version space empty")
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (issue 17): the soft student on 64 nodes; at alpha = 5 its "
-                                       "eps error (64 vs 96 nodes, 2.2e-4) is below the actual 2.3e-4")
 def test_soft_gaussian_student_is_spherical_within_its_error():
     """A Gaussian soft prior conditioned on the version-space cone keeps its radial law (Q = 1),
     so Gibbs learning with it is the spherical student: the printed eps error must cover the
-    difference.  It does at alpha 0.5 and 2 (6e-12 vs 1.4e-10), not at 5."""
+    difference.  On 64 atoms it did not at alpha = 5 (actual 2.3e-4, claimed 2.2e-4); on the
+    continuous measure the difference is 4e-12 to 2e-11 against a claimed ~1.5e-10."""
     for a in (0.5, 2.0, 5.0):
         s, = replica.teacher_student("binary", "spherical", rule="gibbs", alphas=(a,), noise=0.3)
         g, = replica.teacher_student("binary", "soft:gaussian", rule="gibbs", alphas=(a,), noise=0.3)
         assert abs(g.eps_g - s.eps_g) <= g.eps_error, a
+
+
+def test_soft_gaussian_student_depends_on_the_teacher_only_through_its_norm():
+    """E5 with a Gaussian soft prior: log Z is quadratic in b, so the teacher enters only via
+    E w0^2 = 1 and any teacher gives spherical Gibbs learning (Nishimori: Q = 1, q = R).  On
+    64 atoms a lognormal teacher gave Q = 0.957 and an eps_g 9e-3 off."""
+    for a in (0.5, 2.0):
+        s, = replica.teacher_student("gaussian", "spherical", rule="gibbs", alphas=(a,))
+        g, = replica.teacher_student("lognormal:sigma=1", "soft:gaussian", rule="gibbs", alphas=(a,))
+        assert abs(g.eps_g - s.eps_g) <= g.eps_error < 1e-9, a
+        assert "Q = 1.000000" in g.branch
+
+
+def test_matched_soft_lognormal_student_is_the_bayes_posterior():
+    """Gibbs learning with the teacher's own lognormal prior samples the posterior: its q = R
+    equals the Bayes student's Nishimori q, an independent solve (a 1-D root of
+    solvers.posterior.nishimori against the 3-parameter soft fixed point).  On 64 atoms they
+    differed by ~1e-3."""
+    for a in (0.5, 3.0):
+        b, = replica.teacher_student("lognormal:sigma=1", "bayes", alphas=(a,))
+        g, = replica.teacher_student("lognormal:sigma=1", "soft:lognormal:sigma=1", rule="gibbs", alphas=(a,))
+        assert abs(g.R - b.q) < 1e-10 and abs(g.q - g.R) < 1e-10 and g.eps_error < 1e-9

@@ -43,6 +43,9 @@ class Continuous:
     # np_transport accurate to float64 rounding (closed forms, scipy); the default float
     # quantile table is good to ~1e-6 only, so the float64 E3 path must not use it
     accurate_float_transport = False
+    # |z| up to which np_transport and np_s_of are exact in float64 (Phi rounds to 0 beyond
+    # ~37); laws with T in closed form on the whole line (normal, lognormal) say inf
+    s_reach = 37.0
 
     def pdf(self, w):
         raise NotImplementedError
@@ -296,6 +299,16 @@ class NegatedContinuous(Continuous):
 
     def np_transport(self, z):
         return -self.base.np_transport(-np.asarray(z, dtype=float))
+
+    @property
+    def s_reach(self):
+        return self.base.s_reach
+
+    @property
+    def np_s_of(self):
+        """The base's exact quantile variable, mirrored (None where the base has none)."""
+        f = getattr(self.base, "np_s_of", None)
+        return None if f is None else (lambda w: -f(-np.asarray(w, dtype=float)))
 
     def np_cdf(self, x):
         return self.base.np_sf(-np.asarray(x, dtype=float))

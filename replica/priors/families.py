@@ -66,6 +66,12 @@ class Normal(Continuous):
     def np_transport(self, z):
         return float(self.mean) + float(self.std) * np.asarray(z, dtype=float)
 
+    s_reach = np.inf
+
+    def np_s_of(self, w):
+        """The quantile variable Phi^{-1}(F(w)), exact on the whole line."""
+        return (np.asarray(w, dtype=float) - float(self.mean)) / float(self.std)
+
     def np_pdf(self, w):
         return stats.norm.pdf(w, float(self.mean), float(self.std))
 
@@ -221,6 +227,13 @@ class LogNormal(Continuous):
 
     def np_transport(self, z):
         return np.exp(float(self.mu) + float(self.sigma) * np.asarray(z, dtype=float))
+
+    s_reach = np.inf
+
+    def np_s_of(self, w):
+        """The quantile variable Phi^{-1}(F(w)), exact for w > 0 (-inf at w <= 0)."""
+        u, pos = self._np_u(w)
+        return np.where(pos, u, -np.inf)
 
     def np_pdf(self, w):
         return stats.lognorm.pdf(w, float(self.sigma), scale=float(mp.exp(self.mu)))
