@@ -19,10 +19,15 @@
    (solvers/continuum.py, two different rules), time, claimed q error and, for the
    Gaussian law, the actual error against Gardner's q at 30 digits; spherical max margin
    (E8) by the former spline of a 300-point curve against the exact A(R).
+7. soft-prior students (Gibbs, E1 soft form + E5): the former 64-atom surrogate against the
+   continuous measure (solvers.posterior.soft_moments), time per point, claimed eps error
+   and the actual error against an exact reference (soft Gaussian = spherical student; a
+   matched soft lognormal = the Bayes student's q).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import mpmath as mp
@@ -235,6 +240,38 @@ def section_continuum():
           f"eps_g error {abs(new.eps_g - E8_SPHERICAL_EPS_1):.1e}")
 
 
+def section_soft():
+    print("\n7. soft-prior students, one Gibbs point: 64 atoms (former) vs continuous measure")
+    import importlib
+
+    from solvers import constraints as C
+
+    rts = importlib.import_module("replica.teacher_student")    # the module (replica.teacher_student is the function)
+
+    class AtomSoft(C.Soft):
+        law = None          # the atom-surrogate engine this replaced (64 atoms; its check 96)
+
+    cases = [("binary", "soft:gaussian", 5.0, 0.3,
+              lambda: replica.teacher_student("binary", "spherical", "gibbs", [5.0], noise=0.3)[0].eps_g, "eps_g"),
+             ("lognormal:sigma=1", "soft:gaussian", 2.0, 0.0,
+              lambda: replica.teacher_student("gaussian", "spherical", "gibbs", [2.0])[0].eps_g, "eps_g"),
+             ("lognormal:sigma=1", "soft:lognormal:sigma=1", 1.0, 0.0,
+              lambda: replica.teacher_student("lognormal:sigma=1", "bayes", None, [1.0])[0].q, "q")]
+    for teacher, student, a, noise, exact, what in cases:
+        ref = exact()
+        pick = (lambda p: p.eps_g) if what == "eps_g" else (lambda p: p.R)
+        t_new, (new,) = timed(lambda: replica.teacher_student(teacher, student, "gibbs", [a], noise=noise))
+        saved = rts.PREFIXED["soft:"]
+        rts.PREFIXED["soft:"] = dataclasses.replace(saved, build=lambda spec, pt: AtomSoft(replica.prior(spec[5:])))
+        try:
+            t_old, (old,) = timed(lambda: replica.teacher_student(teacher, student, "gibbs", [a], noise=noise))
+        finally:
+            rts.PREFIXED["soft:"] = saved
+        print(f"   {teacher:18s} {student:24s} alpha {a:3.1f}  atoms {t_old:6.2f} s, {what} error "
+              f"{abs(pick(old) - ref):.1e} (claimed eps {old.eps_error:.1e})   continuous {t_new:6.2f} s, "
+              f"{abs(pick(new) - ref):.1e} (claimed eps {new.eps_error:.1e})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer families and curve points")
@@ -245,6 +282,7 @@ def main():
     section_bayes()
     section_e4(naive=not args.quick)
     section_continuum()
+    section_soft()
 
 
 if __name__ == "__main__":
