@@ -322,7 +322,7 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None)
     kappa = to_float(check_kappa(kappa))     # float64 path: the double nearest the decimal
     p = _as_prior(prior)
     alphas = check_alphas(alphas, float)
-    if _continuous(p):
+    if continuum.applies(p):
         lv, point = _Continuum(p, kappa), _continuum_point
     else:
         lv, point = _Levels(p, kappa), _curve_point
@@ -337,11 +337,6 @@ def curve(prior, kappa=0.0, alphas=(0.5, 1.0), n_nodes: int = 64, progress=None)
         else:
             out.append(point(lv, a, a_exact, n_nodes))
     return out
-
-
-def _continuous(p) -> bool:
-    """Every group a law without atoms: the continuous-measure engine applies."""
-    return all(not part.is_discrete and not part.has_atoms for _, part in p.groups)
 
 
 CONTINUUM_QH_MAX = 1e13   # q -> 1 beyond this is left to E3 (the rule would grow past MAX_NODES first)

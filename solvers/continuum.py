@@ -50,6 +50,11 @@ PRIMARY = RuleSpec(8, 2.0, 0.5)
 SECOND = RuleSpec(11, 2.7, 0.6)      # a different rule for the error estimate
 
 
+def applies(prior) -> bool:
+    """Every group a law without atoms: the continuous-measure engine applies."""
+    return all(not part.is_discrete and not part.has_atoms for _, part in prior.groups)
+
+
 class ContinuousLaw:
     """Float64 view of one continuous law (no atoms) for the engine: T(s) and T'(s) on a
     fine pre-grid, from which every qh's rule is graded."""

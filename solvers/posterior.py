@@ -361,38 +361,48 @@ class SoftMoments:
     norm: float       # int dx N0_T (1 up to the quadrature error)
 
 
+def teacher_rule(teacher: LawQuadrature, qh, rh, lay: Layout, student: LawQuadrature | None = None, A=None):
+    """The teacher's side of E5 as one 1-D rule: b = sqrt(qhat) z + Rhat w0 = Rhat x with
+    x = w0 + omega z, omega = sqrt(qhat)/Rhat, so E_{w0,z} f(b) = int dx N0_T(x) f(Rhat x)
+    with N0_T the teacher's law smoothed at width omega, and E[w0 | x] N0_T = x N0_T + M1_T.
+    Panels: the teacher's edges at width omega and, given a student law, its edges at its
+    posterior width A^{-1/2} mapped to x (u = b/A = (Rhat/A) x), clipped to the teacher's
+    range.  Returns (x, weight, w0_weight): E f = weight @ f(Rhat x), E w0 f = w0_weight @ f."""
+    omega = np.sqrt(qh) / rh
+    e_t = teacher.edges(omega, lay)
+    sets = [e_t]
+    if student is not None:
+        sets.append(np.clip(student.edges(1.0 / np.sqrt(A), lay, scale=rh / A), e_t[0], e_t[-1]))
+    x, wx = outer_rule(sets, lay)
+    n0, m1, _ = teacher.moments(x, omega, lay)
+    pos = n0 > 0
+    return x[pos], wx[pos] * n0[pos], wx[pos] * (x[pos] * n0[pos] + m1[pos])
+
+
 def soft_moments(student: LawQuadrature, teacher: LawQuadrature, A, qh, rh, lay: Layout = FINE) -> SoftMoments:
     """The soft student's E5 averages over b = sqrt(qhat) z + Rhat w0 (w0 ~ P_T) for the
-    posterior P_S(w) e^{-A w^2/2 + b w}, A = Qhat + qhat (THEORY.md E1 soft form, E5).
-    With u = b/A = r x, r = Rhat/A, x = w0 + omega z, omega = sqrt(qhat)/Rhat, every average
-    is int dx N0_T(x) f(r x) with N0_T the teacher's law smoothed at width omega (E[w0 | x]
-    N0_T = x N0_T + M1_T); the inner posterior moments come from `log_moments` (u may lie
-    far outside the student's support).  Outer panels: the teacher's edges at width omega
-    and the student's at width sigma = A^{-1/2}, mapped by 1/r."""
+    posterior P_S(w) e^{-A w^2/2 + b w}, A = Qhat + qhat (THEORY.md E1 soft form, E5): the
+    teacher as `teacher_rule`, u = b/A = (Rhat/A) x; the inner posterior moments come from
+    `log_moments` (u may lie far outside the student's support)."""
     if not (A > 0 and rh > 0 and qh > 0):
         raise ConvergenceError(f"soft student: Qhat + qhat = {A:.3g}, qhat = {qh:.3g}, Rhat = {rh:.3g} "
                                "(the continuous engine needs all three > 0)")
-    sigma, r, omega = 1.0 / np.sqrt(A), rh / A, np.sqrt(qh) / rh
-    e_t = teacher.edges(omega, lay)
-    e_s = student.edges(sigma, lay, scale=r)
-    x, wx = outer_rule([e_t, np.clip(e_s, e_t[0], e_t[-1])], lay)
-    n0, m1, _ = teacher.moments(x, omega, lay)
-    pos = n0 > 0
-    x, wx, n0, m1 = x[pos], wx[pos], n0[pos], m1[pos]
-    u = r * x
+    sigma = 1.0 / np.sqrt(A)
+    x, wt, w0w = teacher_rule(teacher, qh, rh, lay, student, A)
+    u = (rh / A) * x
     logn, c1, c2 = student.log_moments(u, sigma, lay)
     log_z = 0.5 * A * u * u + np.log(sigma * SQRT_2PI) + logn
     bad = ~np.isfinite(log_z)
     if np.any(bad):
-        lost = wx[bad] @ (n0[bad] * (1 + u[bad] ** 2))
+        lost = wt[bad] @ (1 + u[bad] ** 2)
         if not lost < 1e-15:
             raise ConvergenceError(f"soft student: posterior beyond the quadrature's range |s| <= {S_EXT:g} "
                                    f"on a teacher mass of {lost:.2g}")
-        x, wx, n0, m1, u, logn, c1, c2, log_z = (v[~bad] for v in (x, wx, n0, m1, u, logn, c1, c2, log_z))
+        wt, w0w, u, c1, c2, log_z = (v[~bad] for v in (wt, w0w, u, c1, c2, log_z))
     mean = u + c1
     second = c2 + 2 * u * c1 + u * u           # Var + <w>^2, Var = c2 - c1^2
-    return SoftMoments(float(wx @ (n0 * second)), float(wx @ (n0 * mean * mean)),
-                       float(wx @ ((x * n0 + m1) * mean)), float(wx @ (n0 * log_z)), float(wx @ n0))
+    return SoftMoments(float(wt @ second), float(wt @ (mean * mean)), float(w0w @ mean), float(wt @ log_z),
+                       float(wt.sum()))
 
 
 # ---------------------------------------------------------------- the Nishimori line
