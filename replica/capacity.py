@@ -6,6 +6,7 @@ N(0,1), margin kappa measured against that norm, alpha = P / N.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import warnings
 
@@ -430,6 +431,10 @@ class _Levels:
         return pt
 
 
+Q_ROUNDING = 32 * 2.0 ** -52   # 7e-15, the float64 floor of q: sums over ~10^3 z nodes and the alpha root
+# (errors shared by both z rules up to 3.7e-15 = 16 ulps seen against 30-digit curve_mp); 0 was no bound
+
+
 def _unsolved(a, status):
     return CurvePoint(a, math.nan, math.nan, math.nan, None, None, None, math.nan, status)
 
@@ -449,8 +454,13 @@ def _curve_point(lv, a, a_exact, n_nodes):
                             f"{2 * MAX_CURVE_NODES} nodes resolve")
     try:
         pt = lv.solve(n, a)
-        qerr = 0.0
-        if not discrete:   # report the finer solution; the difference bounds its error
+        if discrete:       # atoms are exact: the error is the z rule's, measured by a second rule
+            second = rs_saddle.point_at_alpha(lv(n)[0], a, lv.kappa, lv.shannon, qh_guess=pt.qh,
+                                              rs_point=functools.partial(rs_saddle.rs_point,
+                                                                         zrule=rs_saddle.SECOND_Z))
+            qerr = abs(second.q - pt.q) + pt.q_root_error + second.q_root_error + pt.marginal_residual \
+                + second.marginal_residual + Q_ROUNDING
+        else:              # report the finer solution; the difference bounds its error
             fine = lv.solve(2 * n, a)
             qerr, pt, n = abs(fine.q - pt.q), fine, 2 * n
     except ValueError:

@@ -42,9 +42,10 @@ class VersionSpaceEmpty(ArithmeticError):
 
 PANEL = 0.5            # base Gauss-Legendre panel width in z
 GL_ORDER = 10
+SECOND_Z = (0.7, 13)   # (panel, order) of a second, different z rule: the error estimate of atoms
 
 
-def z_grid(m: "Measure", qh: float, lam):
+def z_grid(m: "Measure", qh: float, lam, rule=(PANEL, GL_ORDER)):
     """Gauss-Legendre panels for E_z when the posterior hands over between atoms.
 
     Atoms j and k are equally likely at z_jk = (a_j - a_k) / (sqrt(qh) (w_k - w_j)), with
@@ -52,6 +53,7 @@ def z_grid(m: "Measure", qh: float, lam):
     which shrinks like 1/sqrt(qh).  Base panels of width PANEL are refined around each
     hand-over by panels of twice its width doubling outwards, so the rule stays spectrally
     accurate at any qh (a uniform grid would need ~1e4+ nodes at qh ~ 1e5)."""
+    panel, order = rule
     sq = np.sqrt(qh)
     a = m.logp + lam - 0.5 * qh * m.w ** 2
     if len(m.w) <= 12:  # few atoms: every pair, a middle atom may never dominate
@@ -62,14 +64,14 @@ def z_grid(m: "Measure", qh: float, lam):
     ok = dw > 0
     zc = (a[j][ok] - a[k][ok]) / (sq * dw[ok])
     width = 1.0 / (sq * dw[ok])
-    sel = (np.abs(zc) < Z_REACH) & (2 * width < PANEL)
-    edges = [np.linspace(-Z_REACH, Z_REACH, int(2 * Z_REACH / PANEL) + 1)]
+    sel = (np.abs(zc) < Z_REACH) & (2 * width < panel)
+    edges = [np.linspace(-Z_REACH, Z_REACH, int(2 * Z_REACH / panel) + 1)]
     for c, wd in zip(zc[sel], width[sel]):
-        steps = 2 * wd * 2.0 ** np.arange(0, max(1, int(np.ceil(np.log2(PANEL / (2 * wd)))) + 1))
+        steps = 2 * wd * 2.0 ** np.arange(0, max(1, int(np.ceil(np.log2(panel / (2 * wd)))) + 1))
         edges.append(c + np.concatenate([[0.0], steps, -steps]))
     e = np.unique(np.clip(np.concatenate(edges), -Z_REACH, Z_REACH))
     e = e[np.concatenate([[True], np.diff(e) > 1e-12])]
-    z, zw = panel_nodes(e, GL_ORDER)
+    z, zw = panel_nodes(e, order)
     zw = zw * phi(z)
     return z, zw / zw.sum(), (zc[sel], width[sel])
 
@@ -185,8 +187,9 @@ class RSPoint:
     q_root_error: float = 0.0          # |alpha(qh) - alpha| |dq/dalpha| of point_at_alpha's root
 
 
-def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) -> RSPoint:
-    """Saddle point at conjugate qh (the parameter of the curve); E2 fixes alpha."""
+def rs_point(measures, qh: float, kappa: float, shannon: float | None = None, zrule=(PANEL, GL_ORDER)) -> RSPoint:
+    """Saddle point at conjugate qh (the parameter of the curve); E2 fixes alpha.  `zrule`:
+    the (panel, order) of the z quadrature (SECOND_Z for the error estimate)."""
     if qh <= 0:
         raise ValueError("qh must be > 0")
     q = f_ent = var2 = 0.0
@@ -194,9 +197,9 @@ def rs_point(measures, qh: float, kappa: float, shannon: float | None = None) ->
     for m in measures:
         # grid from the current multipliers, solve, and once more from the solved ones
         # (the hand-over points move with lambda)
-        z, zw, (zc, wd) = z_grid(m, qh, _start_lagrange(m, qh))
+        z, zw, (zc, wd) = z_grid(m, qh, _start_lagrange(m, qh), zrule)
         lam, res, _ = solve_lagrange(m, qh, z, zw)
-        z2, zw2, (zc2, wd2) = z_grid(m, qh, lam)
+        z2, zw2, (zc2, wd2) = z_grid(m, qh, lam, zrule)
         # re-solve on the new grid unless every refined hand-over stayed within a quarter width
         if len(zc2) != len(zc) or (len(zc) and np.max(np.abs(zc2 - zc) / wd2) > 0.25):
             z, zw = z2, zw2
