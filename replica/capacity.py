@@ -462,7 +462,8 @@ def _curve_point(lv, a, a_exact, n_nodes):
                 + second.marginal_residual + Q_ROUNDING
         else:              # report the finer solution; the difference bounds its error
             fine = lv.solve(2 * n, a)
-            qerr, pt, n = abs(fine.q - pt.q), fine, 2 * n
+            qerr = abs(fine.q - pt.q) + pt.q_root_error + fine.q_root_error + Q_ROUNDING
+            pt, n = fine, 2 * n
     except ValueError:
         return _unsolved(a, f"no saddle point found with {n} nodes")
     lag = tuple({"fraction": m.frac, "w": m.w.tolist(), "p": m.p.tolist(), "lambda": m.lam.tolist()}
