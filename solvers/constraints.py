@@ -543,6 +543,9 @@ class Soft(_OnNodes):
         return soft_piece(self.prior, teacher)
 
 
+_TABLES: dict = {}     # (prior type, spec) -> posterior.NishimoriTable
+
+
 class Bayes(_OnNodes):
     """The teacher's prior as the student's soft prior: Gibbs learning samples the posterior,
     the Nishimori line qhat = Rhat, q = R holds, and the posterior-mean student has
@@ -558,9 +561,18 @@ class Bayes(_OnNodes):
 
     @functools.cached_property
     def table(self):
+        """The cheap q(qhat) table, once per law and process (it was 36 of a point's 52 ms,
+        rebuilt by every call); keyed by the spec, not kept for measured weights."""
         from .posterior import NishimoriTable
 
-        return NishimoriTable(self.law)
+        key = None if getattr(self.prior, "empirical", True) else (type(self.prior).__name__, self.prior.spec)
+        if key is None:
+            return NishimoriTable(self.law)
+        if key not in _TABLES:
+            if len(_TABLES) >= 64:
+                _TABLES.pop(next(iter(_TABLES)))
+            _TABLES[key] = NishimoriTable(self.law)
+        return _TABLES[key]
 
     @property
     def nishimori_tabulated(self):
