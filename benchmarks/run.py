@@ -10,7 +10,8 @@
    against scipy.quad for E zT, E T^2 and I(kappa) at every kappa.
 3. a 50-point q(alpha) curve (binary and rectified priors), against a naive damped fixed
    point of E2 with scipy.quad integrals (binary only: lambda = 0 by symmetry there).
-4. Bayes-optimal student per alpha point, old atom surrogate against solvers.posterior.
+4. Bayes-optimal student per alpha point, old atom surrogate against solvers.posterior,
+   and tramp's state evolution where TRAMP_VENV holds it (benchmarks/peer/README.md).
 5. zero-entropy capacity of discrete priors at 30 digits (E4), against the former method
    (secant from log qh + 1/4, every integral by mp.quad): live for binary (lambda = 0 by
    symmetry makes it a few lines), recorded for ternary.
@@ -150,9 +151,10 @@ def section_curve(n_points):
 def section_bayes(alphas=(0.5, 1.0, 2.0, 4.0, 8.0)):
     print("\n4. Bayes-optimal student, continuous teacher (Nishimori line, E5-E7), per alpha point")
     print("   old: 48 atoms + 400-point q scan; new: solvers.posterior (table once per prior, then polish)")
-    print("   peer (tramp state evolution): not installed here, not timed")
     from solvers import constraints as C, fixed_point as fp
     from solvers.channels import Teacher
+    peer = _tramp_times(alphas)
+    print("   peer (tramp state evolution, TRAMP_VENV): " + (peer if isinstance(peer, str) else "per point below"))
     ch = Teacher()
     for spec in ("gaussian", "lognormal:sigma=1", "uniform"):
         prior = replica.prior(spec).normalized()
@@ -162,8 +164,30 @@ def section_bayes(alphas=(0.5, 1.0, 2.0, 4.0, 8.0)):
         new = C.Bayes(prior)
         t_tab, _ = timed(lambda: new.table)
         t_new, _ = timed(lambda: [fp.nishimori_branches(new, ch, a) for a in alphas], repeat=3)
+        tramp = peer.get(spec) if isinstance(peer, dict) else None
         print(f"   {spec:24s} old {t_old / 2 * 1e3:8.1f} ms/point   new {t_new / len(alphas) * 1e3:6.1f} ms/point "
-              f"(+ {t_tab * 1e3:.0f} ms table once)")
+              f"(+ {t_tab * 1e3:.0f} ms table once per process)"
+              + (f"   tramp {tramp * 1e3:6.1f} ms/point" if tramp else "   tramp: no such prior in tramp_se"))
+
+
+def _tramp_times(alphas):
+    """{replica spec: tramp's mean seconds per point} from benchmarks/peer/tramp_se.py in
+    tramp's virtualenv, or the reason it was not run (see benchmarks/peer/README.md)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "peer"))
+    import compare_tramp
+
+    out, msg = compare_tramp.run_tramp(list(alphas), 3)
+    if out is None:
+        return msg
+    names = {"gaussian": "gaussian"}      # the priors tramp_se runs that section 4 also times
+    times = {}
+    for p in out["points"]:
+        if p["prior"] in names:
+            times.setdefault(names[p["prior"]], []).append(p["time_s"])
+    return {k: sum(v) / len(v) for k, v in times.items()}
 
 
 def naive_binary_e4(dps=30):
