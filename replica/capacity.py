@@ -394,9 +394,10 @@ def _continuum_point(lv, a, a_exact, n_nodes=None):
         return CurvePoint(0.0, lv.q0, 0.0, 0.0, None, None, None, 0.0, "ok")
     try:
         pt, pt2 = lv.solve(a)
-    except ValueError:
+    except ValueError as exc:
+        why = str(exc).split("; ", 1)[1].rstrip(")") if "; " in str(exc) else f"qh <= {CONTINUUM_QH_MAX:.0e}"
         return _unsolved(a, f"not resolved: {a_exact - a:.2g} below alpha_rs = {a_exact:.10g}, closer than "
-                            f"the continuous engine resolves (qh <= {CONTINUUM_QH_MAX:.0e})")
+                            f"the continuous engine resolves ({why})")
     except rs_saddle.ConvergenceError as exc:   # one point's failure is its status, not the curve's
         return _unsolved(a, f"not converged: {exc}")
     qerr = abs(pt.q - pt2.q) + pt.marginal_residual + pt2.marginal_residual + pt.q_root_error

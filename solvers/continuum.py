@@ -362,10 +362,11 @@ def _lift_starved(logw, da, w, t, cp, marg, weight):
     return da + np.diff(delta)
 
 
-def solve(weight, w, qh, z, zeta, da0, tol=1e-13, maxiter=60):
+def solve(weight, w, qh, z, zeta, da0, tol=1e-13, maxiter=200):
     """The potential a = lambda - qh w^2/2 on the nodes (as increments da) with
     sum_i zeta_i pi(j | z_i) = weight_j (E2's marginal), by damped Newton on the convex
-    dual with a banded Hessian; (da, coupling, residual)."""
+    dual with a banded Hessian; (da, coupling, residual).  maxiter 200: a cold start for an
+    E/I group at qh = 6.4e6 needed 61-200 steps (60 refused the point at (1 - 1e-3) alpha_c)."""
     logw = np.log(weight)
     da = np.asarray(da0, float).copy()
     t = np.sqrt(qh) * z

@@ -285,14 +285,15 @@ def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=
         raise ValueError(f"alpha={alpha} is below the smallest alpha resolved (qh >= {qh_min})")
     hi = np.log(min(1.0, qh_max))
     while True:
+        why = f"qh <= {qh_max:.0e}"
         try:
             g = gap(hi)
-        except ConvergenceError:
-            g = None
+        except ConvergenceError as exc:
+            g, why = None, f"at qh = {np.exp(hi):.3g}: {exc}"
         if g is not None and g >= 0:
             break
         if g is None or hi >= np.log(qh_max):
-            raise ValueError(f"alpha={alpha} is beyond the resolved range (q -> 1, alpha_rs)")
+            raise ValueError(f"alpha={alpha} is beyond the resolved range (q -> 1, alpha_rs; {why})")
         lo, hi = hi, min(hi + np.log(4.0), np.log(qh_max))
     return root(optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-14))
 
