@@ -286,10 +286,14 @@ def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=
     hi = np.log(min(1.0, qh_max))
     while True:
         why = f"qh <= {qh_max:.0e}"
-        try:
-            g = gap(hi)
-        except ConvergenceError as exc:
-            g, why = None, f"at qh = {np.exp(hi):.3g}: {exc}"
+        g = None
+        for nudge in (0.0, np.log(1.05)):    # a Lagrange solve can fail at an isolated qh (E/I groups)
+            try:
+                g = gap(min(hi + nudge, np.log(qh_max)))
+                hi = min(hi + nudge, np.log(qh_max))
+                break
+            except ConvergenceError as exc:
+                why = f"at qh = {np.exp(hi):.3g}: {exc}"
         if g is not None and g >= 0:
             break
         if g is None or hi >= np.log(qh_max):
