@@ -229,7 +229,10 @@ def _log_part_moments(part, u, sigma, lay: Layout):
     inside = lv > top[:, None] - D_LOG
     n, rows = s.shape[1], np.arange(len(u))
     first, last = np.argmax(inside, axis=1), n - 1 - np.argmax(inside[:, ::-1], axis=1)
-    s_lo, s_hi = s[rows, np.maximum(first - 1, 0)], s[rows, np.minimum(last + 1, n - 1)]
+    # each end between its last inside grid point and the next one out, where l crosses
+    # top - D_LOG (a coarse s step of 0.5 next to a narrow peak had made windows 10x too wide)
+    s_lo = _crossing(ell, s[rows, first], s[rows, np.maximum(first - 1, 0)], top - D_LOG)
+    s_hi = _crossing(ell, s[rows, last], s[rows, np.minimum(last + 1, n - 1)], top - D_LOG)
     peak, l_peak = _newton_peak(ell, s[rows, np.argmax(lv, axis=1)], top)
     # a peak the grids did not see, or one at their ends: the window from Newton's peak
     missed = (l_peak > top + D_LOG) | (peak < s_lo) | (peak > s_hi) | inside[:, 0] | inside[:, -1]
@@ -246,6 +249,17 @@ def _log_part_moments(part, u, sigma, lay: Layout):
     top = np.where(bad, np.nan, top)
     with np.errstate(divide="ignore", invalid="ignore"):
         return top + np.log(k0), k1 / k0, k2 / k0
+
+
+def _crossing(ell, inner, outer, level, steps=30):
+    """Per row, a point between inner (ell > level) and outer (ell <= level, or equal to
+    inner) where ell falls through level, by bisection; the outer side of the last bracket."""
+    a, b = inner.astype(float).copy(), outer.astype(float).copy()
+    for _ in range(steps):
+        mid = 0.5 * (a + b)
+        above = ell(mid[:, None])[:, 0] > level
+        a, b = np.where(above, mid, a), np.where(above, b, mid)
+    return b
 
 
 def _newton_peak(ell, s, l0, steps=40):
@@ -315,6 +329,10 @@ def _panel_sums(part, u, sigma, lay, s_lo, s_hi, shift=None):
     # rows grouped by panel count (rounded up to a few classes): a handful of wide windows
     # (beyond a support edge, near lognormal's 0) must not set every row's count
     cls = np.asarray(PANEL_CLASSES)[np.minimum(np.searchsorted(PANEL_CLASSES, need), len(PANEL_CLASSES) - 1)]
+    # beyond 64 (log-form windows: up to 16 x 48 panels) a few geometric classes, ratio 2^(1/4):
+    # each distinct count had been its own numpy pass (~120 per call for a soft lognormal)
+    big = need > PANEL_CLASSES[-1]
+    cls[big] = np.ceil(PANEL_CLASSES[-1] * 2.0 ** (np.ceil(4 * np.log2(need[big] / PANEL_CLASSES[-1])) / 4))
     cls = np.maximum(cls, need)
     out = np.zeros((3, len(u)))
     for npan in np.unique(cls):
