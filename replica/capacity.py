@@ -395,7 +395,7 @@ def _continuum_point(lv, a, a_exact, n_nodes=None):
     try:
         pt, pt2 = lv.solve(a)
     except ValueError as exc:
-        why = str(exc).split("; ", 1)[1].rstrip(")") if "; " in str(exc) else f"qh <= {CONTINUUM_QH_MAX:.0e}"
+        why = getattr(exc, "why", f"qh <= {CONTINUUM_QH_MAX:.0e}")
         return _unsolved(a, f"not resolved: {a_exact - a:.2g} below alpha_rs = {a_exact:.10g}, closer than "
                             f"the continuous engine resolves ({why})")
     except rs_saddle.ConvergenceError as exc:   # one point's failure is its status, not the curve's

@@ -258,9 +258,8 @@ def _gibbs(con, channel, pt, alphas):
             out.append(p)
             continue
         eps, R = con.eps_g(p.x), p.x[-1]
-        tol = max(p.x_error, p2.x_error) if p2 is not None else p.x_error
         err = math.nan if p2 is None else abs(check.eps_g(p2.x) - eps) + \
-            max(tol, con.tol) * (1 + 1 / (math.pi * math.sqrt(max(1 - R * R, 1e-300))))
+            max(p.x_error, p2.x_error, con.tol) * (1 + 1 / (math.pi * math.sqrt(max(1 - R * R, 1e-300))))
         out.append(TSPoint(p.alpha, R, p.x[-2], eps, None, p.free_entropy, con.gibbs_label(p.x), err))
     return out
 

@@ -262,14 +262,19 @@ def _crossing(ell, inner, outer, level, steps=30):
     return b
 
 
+def _derivatives(ell, s, l0):
+    """(ell', ell'') per row at s (ell(s) = l0 given), by central differences."""
+    h = 1e-4 * np.maximum(1.0, np.abs(s))
+    lp, lm = ell((s + h)[:, None])[:, 0], ell((s - h)[:, None])[:, 0]
+    return (lp - lm) / (2 * h), (lp - 2 * l0 + lm) / (h * h)
+
+
 def _newton_peak(ell, s, l0, steps=40):
     """The maximum of ell (one row per entry) by safeguarded Newton steps in s from s, with
     finite-difference derivatives; a step that does not raise ell is halved."""
     s, l0 = s.astype(float).copy(), l0.copy()
     for _ in range(steps):
-        h = 1e-4 * np.maximum(1.0, np.abs(s))
-        lp, lm = ell((s + h)[:, None])[:, 0], ell((s - h)[:, None])[:, 0]
-        d1, d2 = (lp - lm) / (2 * h), (lp - 2 * l0 + lm) / (h * h)
+        d1, d2 = _derivatives(ell, s, l0)
         with np.errstate(all="ignore"):
             step = np.where(d2 < 0, -d1 / d2, np.sign(d1) * np.maximum(1.0, np.abs(s)))
         step = np.where(np.isfinite(step), step, 0.0)
@@ -288,9 +293,7 @@ def _newton_peak(ell, s, l0, steps=40):
 def _window_around(ell, peak, l_peak):
     """[lo, hi] around each peak where ell falls by D_LOG: steps from the curvature, doubled
     until ell is below l_peak - D_LOG on both sides."""
-    h = 1e-4 * np.maximum(1.0, np.abs(peak))
-    lp, lm = ell((peak + h)[:, None])[:, 0], ell((peak - h)[:, None])[:, 0]
-    c = np.maximum(-(lp - 2 * l_peak + lm) / (h * h), 1e-300)
+    c = np.maximum(-_derivatives(ell, peak, l_peak)[1], 1e-300)
     out = []
     for sign in (-1.0, 1.0):
         d = np.sqrt(2 * D_LOG / c)

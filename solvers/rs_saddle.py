@@ -35,6 +35,14 @@ class ConvergenceError(ArithmeticError):
     """The saddle-point solve did not reach its tolerance."""
 
 
+class Unresolved(ValueError):
+    """alpha beyond what the qh search resolves; `why`: the limit that stopped it."""
+
+    def __init__(self, message, why):
+        super().__init__(message)
+        self.why = why
+
+
 class VersionSpaceEmpty(ArithmeticError):
     """q -> 1 in Gibbs learning: the student family cannot fit the teacher's labels beyond
     this alpha (zero temperature): the version space is empty."""
@@ -288,16 +296,16 @@ def point_at_alpha(measures, alpha: float, kappa: float, shannon=None, qh_guess=
         why = f"qh <= {qh_max:.0e}"
         g = None
         for nudge in (0.0, np.log(1.05)):    # a Lagrange solve can fail at an isolated qh (E/I groups)
+            trial = min(hi + nudge, np.log(qh_max))
             try:
-                g = gap(min(hi + nudge, np.log(qh_max)))
-                hi = min(hi + nudge, np.log(qh_max))
+                g, hi = gap(trial), trial
                 break
             except ConvergenceError as exc:
-                why = f"at qh = {np.exp(hi):.3g}: {exc}"
+                why = f"at qh = {np.exp(trial):.3g}: {exc}"
         if g is not None and g >= 0:
             break
         if g is None or hi >= np.log(qh_max):
-            raise ValueError(f"alpha={alpha} is beyond the resolved range (q -> 1, alpha_rs; {why})")
+            raise Unresolved(f"alpha={alpha} is beyond the resolved range (q -> 1, alpha_rs; {why})", why)
         lo, hi = hi, min(hi + np.log(4.0), np.log(qh_max))
     return root(optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-14))
 
